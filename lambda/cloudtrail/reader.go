@@ -1,0 +1,552 @@
+package cloudtrail
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// MaxRecordSize is the largest single record the Reader accepts. CloudTrail
+// caps an event at 256 KiB; the margin covers hand-made files.
+const MaxRecordSize = 16 << 20
+
+const (
+	// bufferSize is the initial window over the decompressed stream. Records
+	// are handed out as slices of it, so it grows (up to MaxRecordSize) only
+	// when one record does not fit.
+	bufferSize = 1 << 20
+	// minRead is the least free space worth a Read call; below it the window
+	// is compacted first.
+	minRead = 4 << 10
+	// peekSize is the buffer between the source and the decompressor.
+	peekSize = 64 << 10
+	// maxDepth matches encoding/json's nesting limit.
+	maxDepth = 10000
+	// maxEmptyReads bounds how often a source may return no data and no error.
+	maxEmptyReads = 100
+)
+
+var (
+	// ErrSyntax is wrapped by the Err of a CorruptError when the JSON
+	// structure of the input is broken.
+	ErrSyntax = errors.New("invalid JSON")
+	// ErrRecordTooLarge is wrapped by the Err of a CorruptError when one
+	// record exceeds MaxRecordSize.
+	ErrRecordTooLarge = fmt.Errorf("record larger than %d MiB", MaxRecordSize>>20)
+)
+
+// CorruptError reports damaged input: a truncated or corrupt gzip stream,
+// broken JSON structure, a truncated file or bytes between records that do
+// not belong there. Every complete record before the damage has been
+// delivered by the time Next returns it.
+type CorruptError struct {
+	Offset  int64 // byte offset of the damage in the uncompressed stream
+	Records int   // records delivered before the damage
+	Err     error // what is wrong; wraps ErrSyntax, ErrRecordTooLarge, io.ErrUnexpectedEOF or a gzip error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("corrupt input at byte %d after %d records: %v", e.Offset, e.Records, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// parse states between records
+type state uint8
+
+const (
+	stTop          state = iota // between top-level values
+	stRecordsOpen               // after `{"Records":[`: a record or `]`
+	stRecordsElem               // after a `,` in Records: a record
+	stRecordsAfter              // after a record in Records: `,` or `]`
+	stWrapperTail               // after the Records array: `,` or `}`
+	stWrapperKey                // after `,` in the wrapper: another key
+	stWrapperColon              // after that key: `:`
+	stWrapperValue              // its value, skipped
+	stArrayOpen                 // after a top-level `[`: a record or `]`
+	stArrayElem                 // after a `,` in that array: a record
+	stArrayAfter                // after a record in that array: `,` or `]`
+)
+
+// where describes a state for error messages.
+func (s state) where() string {
+	switch s {
+	case stRecordsOpen, stRecordsElem, stRecordsAfter:
+		return "inside the Records array"
+	case stWrapperTail, stWrapperKey, stWrapperColon, stWrapperValue:
+		return `inside the {"Records":...} object`
+	case stArrayOpen, stArrayElem, stArrayAfter:
+		return "inside the top-level array"
+	}
+	return "between records"
+}
+
+// Reader streams the events of one CloudTrail file. It accepts, gzip
+// compressed (any number of members) or plain:
+//
+//   - the delivered form {"Records":[event, ...]}; other top-level keys of
+//     that object are skipped;
+//   - JSON lines or concatenated JSON objects, each one event, except that
+//     an object whose first key is "Records" with an array value is read as
+//     the delivered form;
+//   - a top-level JSON array of events;
+//   - EventBridge envelopes ({"detail-type": ..., "detail": {...}}), at the
+//     top level or in a top-level array, yielding the detail object.
+//
+// The Reader checks the structure of each record — brackets balanced and
+// matched, strings terminated, only JSON number and literal characters and
+// whitespace outside strings — and the framing between records, but not
+// every detail inside a record (the order of keys, colons and commas, the
+// spelling of literals, escapes and control characters inside strings).
+// The rule engine parses each record it scans and rejects one that is
+// malformed.
+//
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	src     countingReader
+	peek    *bufio.Reader
+	gz      *gzip.Reader
+	in      io.Reader // the decompressed (or plain) stream; nil until sniffed
+	buf     []byte
+	r, w    int   // unread bytes are buf[r:w]
+	base    int64 // offset of buf[0] in the decompressed stream
+	inErr   error // sticky error from in: io.EOF, a read error or a *CorruptError
+	state   state
+	scan    scanState
+	records int
+	done    error // sticky final result of Next
+	max     int   // record size limit; MaxRecordSize except in tests
+}
+
+// NewReader returns a Reader of r. It reads nothing until the first Next.
+func NewReader(r io.Reader) *Reader {
+	rd := &Reader{max: MaxRecordSize}
+	rd.Reset(r)
+	return rd
+}
+
+// Reset makes the Reader read r from its beginning, reusing its buffers.
+func (rd *Reader) Reset(r io.Reader) {
+	rd.src = countingReader{r: r}
+	rd.in = nil
+	rd.r, rd.w, rd.base = 0, 0, 0
+	rd.inErr, rd.done = nil, nil
+	rd.state = stTop
+	rd.records = 0
+	if rd.max == 0 {
+		rd.max = MaxRecordSize
+	}
+}
+
+// Records returns the number of records Next has delivered.
+func (rd *Reader) Records() int { return rd.records }
+
+// BytesIn returns the number of bytes read from the underlying reader so far
+// (compressed bytes for gzip input), including read-ahead.
+func (rd *Reader) BytesIn() int64 { return rd.src.n }
+
+// Next returns the raw bytes of the next record, a JSON object. The slice is
+// valid until the next call of Next or Reset. At the end of the input it
+// returns io.EOF; on damaged input a *CorruptError; when the underlying
+// reader fails, that error wrapped. Errors are sticky.
+func (rd *Reader) Next() ([]byte, error) {
+	if rd.done != nil {
+		return nil, rd.done
+	}
+	rec, err := rd.next()
+	if err != nil {
+		if ce, ok := err.(*CorruptError); ok {
+			ce.Records = rd.records
+		}
+		rd.done = err
+		return nil, err
+	}
+	rd.records++
+	return rec, nil
+}
+
+func (rd *Reader) next() ([]byte, error) {
+	if rd.in == nil {
+		if err := rd.open(); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		c, err := rd.skipSpace()
+		if err == io.EOF {
+			if rd.state == stTop {
+				return nil, io.EOF
+			}
+			return nil, rd.corruptAt(rd.base+int64(rd.w), fmt.Errorf("%w %s", io.ErrUnexpectedEOF, rd.state.where()))
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch rd.state {
+		case stTop:
+			switch c {
+			case '{':
+				wrapped, err := rd.recordsWrapper()
+				if err != nil {
+					return nil, err
+				}
+				if wrapped {
+					rd.state = stRecordsOpen
+					continue
+				}
+				rec, err := rd.scanValue()
+				if err != nil {
+					return nil, err
+				}
+				return unwrapEnvelope(rec), nil
+			case '[':
+				rd.r++
+				rd.state = stArrayOpen
+			case 0xEF:
+				if rd.base+int64(rd.r) == 0 && rd.skipBOM() {
+					continue
+				}
+				return nil, rd.syntax(0, "unexpected byte 0xEF at top level")
+			default:
+				return nil, rd.syntax(0, "unexpected %s at top level", quoteByte(c))
+			}
+		case stRecordsOpen, stRecordsElem, stArrayOpen, stArrayElem:
+			if c == ']' && (rd.state == stRecordsOpen || rd.state == stArrayOpen) {
+				rd.r++
+				rd.state = rd.afterArray()
+				continue
+			}
+			if c != '{' {
+				return nil, rd.syntax(0, "record %s is %s, not an object", rd.state.where(), quoteByte(c))
+			}
+			rec, err := rd.scanValue()
+			if err != nil {
+				return nil, err
+			}
+			if rd.state == stRecordsOpen || rd.state == stRecordsElem {
+				rd.state = stRecordsAfter
+				return rec, nil
+			}
+			rd.state = stArrayAfter
+			return unwrapEnvelope(rec), nil
+		case stRecordsAfter, stArrayAfter:
+			switch c {
+			case ',':
+				rd.r++
+				if rd.state == stRecordsAfter {
+					rd.state = stRecordsElem
+				} else {
+					rd.state = stArrayElem
+				}
+			case ']':
+				rd.r++
+				rd.state = rd.afterArray()
+			default:
+				return nil, rd.syntax(0, "expected ',' or ']' after a record %s, found %s", rd.state.where(), quoteByte(c))
+			}
+		case stWrapperTail:
+			switch c {
+			case ',':
+				rd.r++
+				rd.state = stWrapperKey
+			case '}':
+				rd.r++
+				rd.state = stTop
+			default:
+				return nil, rd.syntax(0, "expected ',' or '}' after the Records array, found %s", quoteByte(c))
+			}
+		case stWrapperKey:
+			if c != '"' {
+				return nil, rd.syntax(0, "expected a key %s, found %s", rd.state.where(), quoteByte(c))
+			}
+			if _, err := rd.scanValue(); err != nil {
+				return nil, err
+			}
+			rd.state = stWrapperColon
+		case stWrapperColon:
+			if c != ':' {
+				return nil, rd.syntax(0, "expected ':' after a key %s, found %s", rd.state.where(), quoteByte(c))
+			}
+			rd.r++
+			rd.state = stWrapperValue
+		case stWrapperValue:
+			if _, err := rd.scanValue(); err != nil {
+				return nil, err
+			}
+			rd.state = stWrapperTail
+		}
+	}
+}
+
+// afterArray is the state after the `]` closing the current array.
+func (rd *Reader) afterArray() state {
+	if rd.state <= stRecordsAfter {
+		return stWrapperTail
+	}
+	return stTop
+}
+
+// open sniffs the input: gzip by its magic bytes, else plain text.
+func (rd *Reader) open() error {
+	if rd.peek == nil {
+		rd.peek = bufio.NewReaderSize(&rd.src, peekSize)
+	} else {
+		rd.peek.Reset(&rd.src)
+	}
+	if rd.buf == nil {
+		rd.buf = make([]byte, bufferSize)
+	}
+	magic, _ := rd.peek.Peek(2) // a short or failed peek means plain; Read reports the error
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		rd.in = rd.peek
+		return nil
+	}
+	var err error
+	if rd.gz == nil {
+		rd.gz, err = gzip.NewReader(rd.peek)
+	} else {
+		err = rd.gz.Reset(rd.peek)
+	}
+	if err != nil {
+		rd.in = eofReader{}
+		return rd.readFailure(err)
+	}
+	rd.gz.Multistream(true)
+	rd.in = rd.gz
+	return nil
+}
+
+// readFailure turns an error from the input stream into the error Next
+// returns: the source's own failure as a read error, anything else (the
+// decompressor's verdict on the data) as damage at the current offset.
+func (rd *Reader) readFailure(err error) error {
+	if rd.src.err != nil && rd.src.err != io.EOF {
+		return fmt.Errorf("cloudtrail: read: %w", rd.src.err)
+	}
+	return rd.corruptAt(rd.base+int64(rd.w), err)
+}
+
+// fill reads more input into buf[w:], compacting or growing the window
+// first when little room is left. Bytes from r on are kept. It returns nil
+// when at least one byte was added, io.EOF at the clean end of the input,
+// or the final error.
+func (rd *Reader) fill() error {
+	if rd.inErr != nil {
+		return rd.inErr
+	}
+	if rd.r == rd.w {
+		rd.base += int64(rd.w)
+		rd.r, rd.w = 0, 0
+	}
+	if len(rd.buf)-rd.w < minRead {
+		if rd.r > 0 {
+			n := copy(rd.buf, rd.buf[rd.r:rd.w])
+			rd.base += int64(rd.r)
+			rd.r, rd.w = 0, n
+		}
+		if len(rd.buf)-rd.w < minRead {
+			size := min(2*len(rd.buf), rd.max+minRead)
+			if size < rd.w+minRead {
+				size = rd.w + minRead
+			}
+			grown := make([]byte, size)
+			copy(grown, rd.buf[:rd.w])
+			rd.buf = grown
+		}
+	}
+	for range maxEmptyReads {
+		n, err := rd.in.Read(rd.buf[rd.w:])
+		rd.w += n
+		if err != nil {
+			if err == io.EOF {
+				rd.inErr = io.EOF
+			} else {
+				rd.inErr = rd.readFailure(err)
+			}
+			if n > 0 {
+				return nil
+			}
+			return rd.inErr
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	rd.inErr = fmt.Errorf("cloudtrail: read: %w", io.ErrNoProgress)
+	return rd.inErr
+}
+
+// skipSpace skips JSON whitespace and returns the next byte, unconsumed.
+func (rd *Reader) skipSpace() (byte, error) {
+	for {
+		for rd.r < rd.w {
+			c := rd.buf[rd.r]
+			if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+				return c, nil
+			}
+			rd.r++
+		}
+		if err := rd.fill(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// skipBOM consumes a UTF-8 byte order mark at r.
+func (rd *Reader) skipBOM() bool {
+	for rd.w-rd.r < 3 {
+		if rd.fill() != nil {
+			return false
+		}
+	}
+	if bytes.HasPrefix(rd.buf[rd.r:rd.w], []byte("\xEF\xBB\xBF")) {
+		rd.r += 3
+		return true
+	}
+	return false
+}
+
+// recordsWrapper reports whether the object starting at r opens with the key
+// "Records" holding an array. If so it consumes the input through the '['.
+// It only looks ahead, so an object that turns out to be an event is still
+// whole in the window.
+func (rd *Reader) recordsWrapper() (bool, error) {
+	const key = `"Records"`
+	i, phase, matched := 1, 0, 0 // phase: 0 before the key, 1 in it, 2 before ':', 3 before the value
+	for {
+		b := rd.buf[rd.r:rd.w]
+		for ; i < len(b); i++ {
+			c := b[i]
+			if phase == 1 {
+				if c != key[matched] {
+					return false, nil
+				}
+				if matched++; matched == len(key) {
+					phase = 2
+				}
+				continue
+			}
+			if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+				continue
+			}
+			switch {
+			case phase == 0 && c == '"':
+				phase, matched = 1, 1
+			case phase == 2 && c == ':':
+				phase = 3
+			case phase == 3 && c == '[':
+				rd.r += i + 1
+				return true, nil
+			default:
+				return false, nil
+			}
+		}
+		if len(b) > rd.max {
+			return false, nil
+		}
+		if err := rd.fill(); err == io.EOF {
+			return false, nil // the record scan reports the truncation
+		} else if err != nil {
+			return false, err
+		}
+	}
+}
+
+// scanValue returns the JSON value starting at r and consumes it.
+func (rd *Reader) scanValue() ([]byte, error) {
+	s := &rd.scan
+	s.reset()
+	if class[rd.buf[rd.r]] == cPlain {
+		return rd.scanLiteral()
+	}
+	for {
+		end, err := s.run(rd.buf[rd.r:rd.w])
+		if err != nil {
+			return nil, rd.corruptAt(rd.base+int64(rd.r+s.pos), err)
+		}
+		if end > 0 {
+			v := rd.buf[rd.r : rd.r+end]
+			rd.r += end
+			return v, nil
+		}
+		if rd.w-rd.r > rd.max {
+			return nil, rd.corruptAt(rd.base+int64(rd.r), ErrRecordTooLarge)
+		}
+		if err := rd.fill(); err == io.EOF {
+			return nil, rd.corruptAt(rd.base+int64(rd.w), fmt.Errorf("%w inside a record", io.ErrUnexpectedEOF))
+		} else if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// scanLiteral consumes a number, true, false or null at the top of a value
+// that is skipped (a key other than Records in the wrapper object).
+func (rd *Reader) scanLiteral() ([]byte, error) {
+	i := rd.r
+	for {
+		for ; i < rd.w; i++ {
+			c := rd.buf[i]
+			if class[c] != cPlain || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ':' {
+				v := rd.buf[rd.r:i]
+				rd.r = i
+				return v, nil
+			}
+		}
+		if i-rd.r > rd.max {
+			return nil, rd.corruptAt(rd.base+int64(rd.r), ErrRecordTooLarge)
+		}
+		off := i - rd.r
+		if err := rd.fill(); err == io.EOF {
+			v := rd.buf[rd.r:rd.w]
+			rd.r = rd.w
+			return v, nil
+		} else if err != nil {
+			return nil, err
+		}
+		i = rd.r + off
+	}
+}
+
+func (rd *Reader) corruptAt(off int64, err error) *CorruptError {
+	return &CorruptError{Offset: off, Records: rd.records, Err: err}
+}
+
+// syntax reports broken framing at r+rel.
+func (rd *Reader) syntax(rel int, format string, args ...any) *CorruptError {
+	return rd.corruptAt(rd.base+int64(rd.r+rel), fmt.Errorf("%w: "+format, append([]any{ErrSyntax}, args...)...))
+}
+
+// quoteByte names a byte for an error message.
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02X", c)
+}
+
+// countingReader counts the bytes read from the source and keeps its error,
+// so that a failing source is told apart from damaged data.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// eofReader stands in for a stream that failed before its first byte.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
