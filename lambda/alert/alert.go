@@ -163,10 +163,10 @@ func (a *Alert) locate(key string) {
 func cleanRule(r Rule) Rule {
 	out := Rule{
 		ID:          cleanLine(r.ID, maxShort),
-		Title:       cleanLine(r.Title, 200),
-		Severity:    strings.ToLower(cleanLine(r.Severity, 32)),
-		Description: cleanText(r.Description, 4096),
-		File:        cleanLine(r.File, 256),
+		Title:       cleanLine(r.Title, maxTitle),
+		Severity:    strings.ToLower(cleanLine(r.Severity, maxShort)),
+		Description: cleanText(r.Description, maxDescription),
+		File:        cleanLine(r.File, maxShort*2),
 	}
 	if len(r.Controls) > 0 {
 		out.Controls = make(map[string][]string, len(r.Controls))
@@ -182,7 +182,23 @@ func cleanRule(r Rule) Rule {
 }
 
 func cleanObject(o Object) Object {
-	return Object{Bucket: cleanLine(o.Bucket, 256), Key: cleanLine(o.Key, 1024)}
+	return Object{Bucket: cleanLine(o.Bucket, maxShort*2), Key: cleanLine(o.Key, maxKey)}
+}
+
+// clean returns a copy of a with all text cleaned, for renderings of alerts
+// that were built by hand or read back from JSON rather than by New.
+func (a *Alert) clean() *Alert {
+	c := *a
+	c.Rule = cleanRule(a.Rule)
+	c.Object = cleanObject(a.Object)
+	c.Account = cleanLine(a.Account, maxShort)
+	c.Region = cleanLine(a.Region, maxShort)
+	c.Detail = cleanText(a.Detail, maxDetail)
+	c.Events = make([]Event, len(a.Events))
+	for i, e := range a.Events {
+		c.Events[i] = e.clean()
+	}
+	return &c
 }
 
 // JSON returns the trailwatch/alert/v1 document. The output is deterministic:

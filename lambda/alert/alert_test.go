@@ -221,3 +221,27 @@ func TestSubject(t *testing.T) {
 		})
 	}
 }
+
+func TestText_cleansAlertsBuiltByHand(t *testing.T) {
+	const evil = "x\x1b[31m\u202e\r\nForged: line\x00"
+	a := &Alert{
+		Rule:    Rule{ID: evil, Title: evil, Severity: evil, Description: evil, File: evil, Controls: map[string][]string{evil: {evil}}},
+		Account: evil, Region: evil, Object: Object{Bucket: evil, Key: evil}, Detail: evil, MatchCount: 3,
+		Events: []Event{{EventID: evil, EventName: evil, UserAgent: evil + strings.Repeat("A", 5000), Principal: evil,
+			ConsoleURL: evil, RequestParameters: Params{{evil, evil}}}},
+	}
+	text := a.Text()
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "Forged") {
+			t.Errorf("Text() lets a value start a line of its own: %q", line)
+		}
+		if len([]rune(line)) > 600 {
+			t.Errorf("Text() has a %d-rune line", len([]rune(line)))
+		}
+	}
+	for _, r := range text {
+		if r != '\n' && unsafeRune(r) {
+			t.Fatalf("Text() holds %U", r)
+		}
+	}
+}

@@ -42,30 +42,62 @@ type Event struct {
 func newEvent(e *cloudtrail.Event) Event {
 	id := e.UserIdentity
 	out := Event{
-		EventID:            cleanLine(e.EventID, maxShort),
-		EventTime:          cleanLine(e.EventTime, maxShort),
-		EventSource:        cleanLine(e.EventSource, maxShort),
-		EventName:          cleanLine(e.EventName, maxShort),
-		AWSRegion:          cleanLine(e.AWSRegion, maxShort),
-		RecipientAccountID: cleanLine(e.RecipientAccountID, maxShort),
-		SourceIPAddress:    cleanLine(e.SourceIPAddress, maxShort),
-		UserAgent:          cleanLine(e.UserAgent, maxAgent),
-		Principal:          cleanLine(e.Principal(), maxARN),
-		ErrorCode:          cleanLine(e.ErrorCode, maxShort),
-		ErrorMessage:       cleanLine(e.ErrorMessage, maxMessage),
-		UserIdentityType:   cleanLine(id.Type, maxShort),
-		UserName:           cleanLine(id.UserName, maxShort),
-		SessionName:        cleanLine(e.SessionName(), maxShort),
-		AccessKeyID:        cleanLine(e.AccessKeyID(), maxShort),
+		EventID:            e.EventID,
+		EventTime:          e.EventTime,
+		EventSource:        e.EventSource,
+		EventName:          e.EventName,
+		AWSRegion:          e.AWSRegion,
+		RecipientAccountID: e.RecipientAccountID,
+		SourceIPAddress:    e.SourceIPAddress,
+		UserAgent:          e.UserAgent,
+		Principal:          e.Principal(),
+		ErrorCode:          e.ErrorCode,
+		ErrorMessage:       e.ErrorMessage,
+		UserIdentityType:   id.Type,
+		UserName:           id.UserName,
+		SessionName:        e.SessionName(),
+		AccessKeyID:        e.AccessKeyID(),
 		MFAUsed:            yesNo(e.MFAUsed()),
 		ReadOnly:           e.ReadOnly,
 		RequestParameters:  selectParams(e.EventName, e.RequestParameters),
 	}
 	if out.RecipientAccountID == "" {
-		out.RecipientAccountID = cleanLine(id.AccountID, maxShort)
+		out.RecipientAccountID = id.AccountID
 	}
+	out = out.clean()
 	out.ConsoleURL = ConsoleURL(out.AWSRegion, out.EventID)
 	return out
+}
+
+// clean returns e with every text field cleaned and cut to its cap. It is
+// idempotent, so renderings apply it again to alerts built by hand or read
+// back from JSON.
+func (e Event) clean() Event {
+	e.EventID = cleanLine(e.EventID, maxShort)
+	e.EventTime = cleanLine(e.EventTime, maxShort)
+	e.EventSource = cleanLine(e.EventSource, maxShort)
+	e.EventName = cleanLine(e.EventName, maxShort)
+	e.AWSRegion = cleanLine(e.AWSRegion, maxShort)
+	e.RecipientAccountID = cleanLine(e.RecipientAccountID, maxShort)
+	e.SourceIPAddress = cleanLine(e.SourceIPAddress, maxShort)
+	e.UserAgent = cleanLine(e.UserAgent, maxAgent)
+	e.Principal = cleanLine(e.Principal, maxARN)
+	e.ErrorCode = cleanLine(e.ErrorCode, maxShort)
+	e.ErrorMessage = cleanLine(e.ErrorMessage, maxMessage)
+	e.ConsoleURL = cleanLine(e.ConsoleURL, maxURL)
+	e.UserIdentityType = cleanLine(e.UserIdentityType, maxShort)
+	e.UserName = cleanLine(e.UserName, maxShort)
+	e.SessionName = cleanLine(e.SessionName, maxShort)
+	e.AccessKeyID = cleanLine(e.AccessKeyID, maxShort)
+	e.MFAUsed = cleanLine(e.MFAUsed, maxShort)
+	if e.RequestParameters != nil {
+		ps := make(Params, 0, min(len(e.RequestParameters), maxParams))
+		for _, p := range e.RequestParameters[:min(len(e.RequestParameters), maxParams)] {
+			ps = append(ps, Param{Name: cleanLine(p.Name, maxShort), Value: cleanLine(p.Value, maxValue)})
+		}
+		e.RequestParameters = ps
+	}
+	return e
 }
 
 // yesNo normalises the spellings CloudTrail uses for a flag ("Yes", "true").

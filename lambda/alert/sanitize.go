@@ -22,6 +22,11 @@ const (
 	maxMessage = 512  // error messages
 	maxValue   = 160  // one request parameter value
 	maxDetail  = 2048 // operational alert detail
+	maxURL     = 512  // console links
+	maxTitle   = 200  // rule titles
+	// rule descriptions, written by the rule's author
+	maxDescription = 4096
+	maxKey         = 1024 // S3 object keys
 )
 
 // cleanLine makes untrusted text safe to show on one line: invalid UTF-8,

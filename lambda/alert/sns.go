@@ -29,51 +29,60 @@ type snsMessage struct {
 // the end (and Truncated set) until it fits; a is not changed. It fails only
 // when even an alert without events does not fit.
 func (a *Alert) SNSMessage(limit int) (string, error) {
+	_, msg, err := a.FitSNS(limit)
+	return msg, err
+}
+
+// FitSNS is SNSMessage that also returns the alert the message carries: a
+// itself when all of it fits, otherwise a copy that keeps only the events
+// that fit, with Truncated set.
+func (a *Alert) FitSNS(limit int) (*Alert, string, error) {
 	n := len(a.Events)
-	msg, err := a.withEvents(n).snsDocument()
+	msg, err := a.snsDocument()
 	if err != nil || len(msg) <= limit {
-		return msg, err
+		return a, msg, err
 	}
 	// The size grows with the number of events kept. Probe 0, 1, 2, 4, …
 	// until a count no longer fits, then bisect between the last two probes,
 	// so no probe renders much more than limit bytes however long the list.
 	// Every candidate is rendered from scratch: a complete, valid document.
-	fits := func(k int) (string, bool, error) {
-		m, err := a.withEvents(k).snsDocument()
-		return m, err == nil && len(m) <= limit, err
+	fits := func(k int) (*Alert, string, bool, error) {
+		c := a.withEvents(k)
+		m, err := c.snsDocument()
+		return c, m, err == nil && len(m) <= limit, err
 	}
-	best, ok, err := fits(0)
+	best, bestMsg, ok, err := fits(0)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if !ok {
-		return "", fmt.Errorf("alert %s for %s: message exceeds %d bytes even without events", a.Rule.ID, a.Object, limit)
+		return nil, "", fmt.Errorf("alert %s for %s: message exceeds %d bytes even without events", a.Rule.ID, a.Object, limit)
 	}
-	lo, hi := 0, n // the lo first events fit; hi do not
+	lo, hi := 0, n // the first lo events fit; the first hi do not
 	for k := 1; k < hi; k *= 2 {
-		m, ok, err := fits(k)
+		c, m, ok, err := fits(k)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
 		if !ok {
 			hi = k
 			break
 		}
-		lo, best = k, m
+		lo, best, bestMsg = k, c, m
 	}
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
-		m, ok, err := fits(mid)
+		c, m, ok, err := fits(mid)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
 		if ok {
-			lo, best = mid, m
+			lo, best, bestMsg = mid, c, m
 		} else {
 			hi = mid
 		}
 	}
-	return best, nil
+	return best, bestMsg, nil
 }
 
 // withEvents returns a shallow copy of a that keeps only its first k events.

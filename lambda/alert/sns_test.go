@@ -32,6 +32,9 @@ func TestSNSMessage_fitsUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, back := decodeSNS(t, msg)
+	if sent, _, _ := a.FitSNS(SNSMessageLimit); sent != a {
+		t.Error("FitSNS returned a copy of an alert that fits")
+	}
 	body, _ := a.JSON()
 	if doc["default"] != string(body) || doc["email"] != a.Text() || doc["sms"] != a.Subject() {
 		t.Error("an alert that fits is not sent as rendered")
@@ -43,11 +46,14 @@ func TestSNSMessage_fitsUntouched(t *testing.T) {
 
 func TestSNSMessage_trimsHugeEventList(t *testing.T) {
 	hostile := hostileRecord(t)
-	raws := make([][]byte, 3000)
+	raws := make([][]byte, 1000)
 	for i := range raws {
 		raws[i] = edit(t, hostile, map[string]any{"eventID": fmt.Sprintf("id-%05d", i)})
 	}
 	a := New(cis33, Object{Bucket: "b", Key: "AWSLogs/123456789012/CloudTrail/us-east-1/2024/08/02/f.json.gz"}, 100000, raws)
+	if len(a.Events) != len(raws) {
+		t.Fatalf("New kept %d of %d events", len(a.Events), len(raws))
+	}
 	for _, limit := range []int{SNSMessageLimit, MaxSNSMessage, 64 * 1024, 20000} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			msg, err := a.SNSMessage(limit)
@@ -65,6 +71,11 @@ func TestSNSMessage_trimsHugeEventList(t *testing.T) {
 			hidden := fmt.Sprintf("%d more matching events are not shown.", 100000-len(back.Events))
 			if !strings.Contains(doc["email"], hidden) {
 				t.Errorf("e-mail does not say %q", hidden)
+			}
+			sent, same, err := a.FitSNS(limit)
+			if err != nil || same != msg || len(sent.Events) != len(back.Events) || !sent.Truncated {
+				t.Errorf("FitSNS(%d) = %d events, truncated %v, same message %v, %v; want the %d events SNSMessage sent",
+					limit, len(sent.Events), sent.Truncated, same == msg, err, len(back.Events))
 			}
 			// One more event must not have fitted.
 			bigger, _ := a.withEvents(len(back.Events) + 1).snsDocument()

@@ -15,6 +15,7 @@ const textWidth = 76
 // shown when it happened, who did it, what they did, where from, and a link
 // to the event; it ends with how to tune the rule.
 func (a *Alert) Text() string {
+	a = a.clean()
 	var b strings.Builder
 	a.writeHeadline(&b)
 	if d := a.Rule.Description; d != "" {
