@@ -1,0 +1,2 @@
+// Package filterpattern implements CloudWatch Logs JSON filter patterns.
+package filterpattern
