@@ -1,0 +1,20 @@
+// Command trailwatch runs the trailwatch detection rules over CloudTrail log
+// files on disk, with the same packages the detector Lambda uses.
+//
+//	trailwatch scan [--rules DIR] [--format text|json] [--events-per-alert N] PATH...
+//	trailwatch grep PATTERN PATH...
+//	trailwatch test [--rules DIR]
+//	trailwatch version
+//	trailwatch help [COMMAND]
+//
+// A PATH is a delivered CloudTrail file (.json or .json.gz, {"Records":[...]}),
+// a JSON-lines file of single events, a directory (read recursively, skipping
+// digest and Insights files), or "-" for standard input. Run "trailwatch help"
+// for the flags and exit codes of each command.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
