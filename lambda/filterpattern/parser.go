@@ -138,7 +138,14 @@ func (p *parser) failf(off int, format string, args ...any) {
 // expected reports that what stands at the current token is not what the
 // grammar needs: "expected ')', found '&&'".
 func (p *parser) expected(what string) {
-	p.failf(p.tok.pos, "expected %s, found %s", what, p.describe(p.tok))
+	found := p.describe(p.tok)
+	if p.tok.kind == tWord {
+		switch strings.ToUpper(found) {
+		case "AND", "OR":
+			found += " (the operators are && and ||)"
+		}
+	}
+	p.failf(p.tok.pos, "expected %s, found %s", what, found)
 }
 
 func (p *parser) describe(t token) string {
@@ -459,6 +466,9 @@ func (p *parser) next() {
 		if isWordByte(c) {
 			p.scanWord()
 			return
+		}
+		if c == '\'' {
+			p.failf(start, "unexpected \"'\"; quote values with double quotes")
 		}
 		p.failf(start, "unexpected %s", describeChar(p.src, start))
 	}
