@@ -468,6 +468,9 @@ func (rd *Reader) scanValue() ([]byte, error) {
 		if err != nil {
 			return nil, rd.corruptAt(rd.base+int64(rd.r+s.pos), err)
 		}
+		if end > rd.max {
+			return nil, rd.corruptAt(rd.base+int64(rd.r), ErrRecordTooLarge)
+		}
 		if end > 0 {
 			v := rd.buf[rd.r : rd.r+end]
 			rd.r += end
