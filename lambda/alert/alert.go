@@ -85,8 +85,8 @@ func New(rule Rule, obj Object, matchCount int, raws [][]byte) *Alert {
 	a.Truncated = a.MatchCount > len(a.Events)
 	a.locate(obj.Key)
 	for i := range a.Events {
-		if a.Events[i].ConsoleURL == "" {
-			a.Events[i].ConsoleURL = ConsoleURL(a.Region, a.Events[i].EventID)
+		if e := &a.Events[i]; e.AWSRegion == "" {
+			e.ConsoleURL = ConsoleURL(a.Region, e.EventID)
 		}
 	}
 	return a
