@@ -2,7 +2,6 @@ package localaws
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,8 +57,8 @@ type Function struct {
 	Started time.Time // when the process was started
 
 	cmd    *exec.Cmd
-	stdout lockedBuffer
-	stderr lockedBuffer
+	stdout *os.File // files, not pipes: what the process wrote before it answered is there
+	stderr *os.File
 	exited chan struct{}
 	waitMu sync.Mutex
 	peak   int64 // VmHWM in KiB, last read before the process was reaped
@@ -72,8 +71,16 @@ func StartFunction(t testing.TB, bin string, env []string) *Function {
 	f := &Function{API: NewRuntimeAPI(t), exited: make(chan struct{})}
 	f.cmd = exec.Command(bin)
 	f.cmd.Env = append(append([]string{}, env...), "AWS_LAMBDA_RUNTIME_API="+f.API.Address())
-	f.cmd.Stdout = &f.stdout
-	f.cmd.Stderr = &f.stderr
+	dir := t.TempDir()
+	var err error
+	if f.stdout, err = os.Create(filepath.Join(dir, "stdout")); err != nil {
+		t.Fatal(err)
+	}
+	if f.stderr, err = os.Create(filepath.Join(dir, "stderr")); err != nil {
+		t.Fatal(err)
+	}
+	f.cmd.Stdout = f.stdout
+	f.cmd.Stderr = f.stderr
 	f.Started = time.Now()
 	if err := f.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
@@ -86,10 +93,12 @@ func StartFunction(t testing.TB, bin string, env []string) *Function {
 		f.Kill()
 		if t.Failed() {
 			t.Logf("function stdout:\n%s", f.Stdout())
-			if s := f.stderr.String(); s != "" {
+			if s := f.Stderr(); s != "" {
 				t.Logf("function stderr:\n%s", s)
 			}
 		}
+		f.stdout.Close()
+		f.stderr.Close()
 	})
 	return f
 }
@@ -178,10 +187,18 @@ func (f *Function) Kill() {
 }
 
 // Stdout returns everything the function wrote to standard output so far.
-func (f *Function) Stdout() string { return f.stdout.String() }
+func (f *Function) Stdout() string { return readAll(f.stdout) }
 
 // Stderr returns everything the function wrote to standard error so far.
-func (f *Function) Stderr() string { return f.stderr.String() }
+func (f *Function) Stderr() string { return readAll(f.stderr) }
+
+func readAll(file *os.File) string {
+	b, err := os.ReadFile(file.Name())
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return string(b)
+}
 
 // LogLines returns the function's standard output lines that are JSON objects, decoded.
 func (f *Function) LogLines() []map[string]any {
@@ -206,22 +223,4 @@ func (f *Function) Logs(msg string) []map[string]any {
 		}
 	}
 	return out
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// Defaults and bounds of the settings read from the environment.
+const (
+	defaultEventsPerAlert = 20
+	maxEventsPerAlert     = 1000
+)
+
+// Config is the function's configuration, read once per container from the environment.
+type Config struct {
+	// TopicARN is the SNS topic alerts are published to (ALERT_TOPIC_ARN, required).
+	TopicARN string
+	// EventsPerAlert caps the events listed in one alert; the alert still counts them all
+	// (EVENTS_PER_ALERT).
+	EventsPerAlert int
+	// LogLevel is the lowest level logged (LOG_LEVEL: debug, info, warn or error).
+	LogLevel slog.Level
+}
+
+// LoadConfig reads the configuration through lookup (os.LookupEnv in production) and reports
+// every problem at once.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	cfg := Config{EventsPerAlert: defaultEventsPerAlert, LogLevel: slog.LevelInfo}
+	var errs []error
+
+	if v, _ := lookup("ALERT_TOPIC_ARN"); strings.TrimSpace(v) == "" {
+		errs = append(errs, errors.New("ALERT_TOPIC_ARN is required: the ARN of the SNS topic that alerts are published to"))
+	} else if err := validateTopicARN(strings.TrimSpace(v)); err != nil {
+		errs = append(errs, fmt.Errorf("ALERT_TOPIC_ARN: %w", err))
+	} else {
+		cfg.TopicARN = strings.TrimSpace(v)
+	}
+
+	if v, ok := lookup("EVENTS_PER_ALERT"); ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > maxEventsPerAlert {
+			errs = append(errs, fmt.Errorf("EVENTS_PER_ALERT: %q is not a whole number from 1 to %d", v, maxEventsPerAlert))
+		} else {
+			cfg.EventsPerAlert = n
+		}
+	}
+
+	if v, ok := lookup("LOG_LEVEL"); ok && strings.TrimSpace(v) != "" {
+		level, err := parseLevel(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+		} else {
+			cfg.LogLevel = level
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// validateTopicARN checks the shape arn:<partition>:sns:<region>:<account>:<name>.
+func validateTopicARN(arn string) error {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "sns" ||
+		parts[3] == "" || parts[4] == "" || parts[5] == "" {
+		return fmt.Errorf("%q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)", arn)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+}
