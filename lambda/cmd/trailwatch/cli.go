@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,11 @@ func lookup(name string) *command {
 // run executes the command line args (without the program name) and returns
 // the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Matches can be many small writes: buffer them, and flush before any
+	// message on stderr so that a terminal shows both in order.
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	stdout, stderr = out, flushFirst{w: stderr, out: out}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage())
@@ -70,6 +76,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return c.run(c, e, args[1:])
+}
+
+// flushFirst flushes out before each write to w.
+type flushFirst struct {
+	w   io.Writer
+	out *bufio.Writer
+}
+
+func (f flushFirst) Write(p []byte) (int, error) {
+	f.out.Flush()
+	return f.w.Write(p)
 }
 
 func mainUsage() string {

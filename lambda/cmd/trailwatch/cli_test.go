@@ -13,6 +13,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	emptyDir := t.TempDir()
 	tests := []struct {
 		name  string
 		args  []string
@@ -54,6 +55,7 @@ func TestRun(t *testing.T) {
 		{name: "scan missing file", args: []string{"scan", "no/such/file.json"}, code: 1, stderr: "no/such/file.json: no such file or directory", emptyStdout: true},
 		{name: "scan missing file among good ones", args: []string{"scan", "no/such/file.json", jsonLines}, code: 1, stdout: "cis-3.5", stderr: "no/such/file.json"},
 		{name: "scan truncated", args: []string{"scan", truncated}, code: 1, stdout: "cis-3.6 Console sign-in failed", stderr: "after 13 records"},
+		{name: "scan empty directory", args: []string{"scan", emptyDir}, code: 0, stderr: "no log files in this directory", emptyStdout: true},
 		{name: "scan digest named explicitly", args: []string{"scan", digest}, code: 0, stderr: "skipped: CloudTrail digest file", emptyStdout: true},
 		{name: "scan dash-prefixed path after --", args: []string{"scan", "--", "-no-such.json"}, code: 1, stderr: "-no-such.json: no such file or directory"},
 

@@ -60,6 +60,7 @@ func (e *env) expandPaths(paths []string) inputs {
 			in.files = append(in.files, input{name: p})
 			continue
 		}
+		before := len(in.files)
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				e.errorf("%s", describePathError(err))
@@ -89,6 +90,9 @@ func (e *env) expandPaths(paths []string) inputs {
 		if err != nil {
 			e.errorf("%s: %v", p, err)
 			in.failed++
+		}
+		if len(in.files) == before {
+			e.errorf("%s: no log files in this directory (%s)", p, strings.Join(logExtensions, ", "))
 		}
 	}
 	return in
