@@ -1,0 +1,75 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	const arn = "arn:aws:sns:us-east-1:111122223333:trailwatch-alerts"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{"defaults", map[string]string{"ALERT_TOPIC_ARN": arn},
+			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo}},
+		{"everything set", map[string]string{"ALERT_TOPIC_ARN": " " + arn + " ", "EVENTS_PER_ALERT": "50", "LOG_LEVEL": "DEBUG"},
+			Config{TopicARN: arn, EventsPerAlert: 50, LogLevel: slog.LevelDebug}},
+		{"empty optional values", map[string]string{"ALERT_TOPIC_ARN": arn, "EVENTS_PER_ALERT": "", "LOG_LEVEL": ""},
+			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo}},
+		{"GovCloud partition, warn", map[string]string{"ALERT_TOPIC_ARN": "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a", "LOG_LEVEL": "warn"},
+			Config{TopicARN: "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a", EventsPerAlert: 20, LogLevel: slog.LevelWarn}},
+		{"error level, one event", map[string]string{"ALERT_TOPIC_ARN": arn, "LOG_LEVEL": "error", "EVENTS_PER_ALERT": "1"},
+			Config{TopicARN: arn, EventsPerAlert: 1, LogLevel: slog.LevelError}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadConfig(lookupIn(tt.env))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("LoadConfig = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_errors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"nothing set", map[string]string{}, []string{"ALERT_TOPIC_ARN is required"}},
+		{"blank topic", map[string]string{"ALERT_TOPIC_ARN": "  "}, []string{"ALERT_TOPIC_ARN is required"}},
+		{"queue ARN", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sqs:us-east-1:111122223333:q"}, []string{`ALERT_TOPIC_ARN: "arn:aws:sqs:us-east-1:111122223333:q" is not an SNS topic ARN`}},
+		{"topic name only", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, []string{"is not an SNS topic ARN"}},
+		{"zero events", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "EVENTS_PER_ALERT": "0"}, []string{`EVENTS_PER_ALERT: "0" is not a whole number from 1 to 1000`}},
+		{"too many events", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "EVENTS_PER_ALERT": "5000"}, []string{"EVENTS_PER_ALERT"}},
+		{"every problem at once", map[string]string{"EVENTS_PER_ALERT": "x", "LOG_LEVEL": "trace"},
+			[]string{"ALERT_TOPIC_ARN is required", `EVENTS_PER_ALERT: "x"`, `LOG_LEVEL: "trace" is not one of debug, info, warn, error`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(lookupIn(tt.env))
+			if err == nil {
+				t.Fatal("LoadConfig succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
