@@ -167,6 +167,7 @@ type scanner struct {
 	counter  *detect.ThresholdCounter
 
 	files, records, alerts, failed int
+	excluded                       int // matches suppressed by exclude entries
 	matches                        map[string]int // per rule id, excluded matches not counted
 	threshold                      map[string]int // threshold alerts per rule id
 	printed                        bool           // a text alert has been printed
@@ -208,6 +209,7 @@ func (s *scanner) scanFile(in input) {
 	res, err := s.rules.Scan(reader, opts)
 	if res != nil {
 		s.records += res.Records
+		s.excluded += sum(res.Excluded)
 		s.printResult(obj, res, crossed)
 		if res.Malformed > 0 {
 			s.errorf("%s: %d of %d records are not JSON objects and were skipped", in.name, res.Malformed, res.Records)
@@ -346,6 +348,9 @@ func (s *scanner) summary(in inputs) string {
 				fmt.Fprintf(&b, "(%s)", plural(t, "threshold alert"))
 			}
 		}
+	}
+	if s.excluded > 0 {
+		fmt.Fprintf(&b, "; %d excluded by exclude entries", s.excluded)
 	}
 	fmt.Fprintf(&b, "; %s", plural(s.alerts, "alert"))
 	return b.String()

@@ -184,6 +184,20 @@ tests:
   - {name: root matches, match: true, event: {userIdentity: {type: Root}}}
   - {name: user does not, match: false, event: {userIdentity: {type: IAMUser}}}
 `)
+	writeRule("iam-changes.yaml", `id: local-iam-changes
+title: IAM policy changed outside the pipeline
+severity: medium
+controls: {local: ["iam-2"]}
+description: IAM policy changes, except those the deploy pipeline makes.
+pattern: '{($.eventSource=iam.amazonaws.com) && (($.eventName=CreatePolicy) || ($.eventName=CreatePolicyVersion) || ($.eventName=AttachUserPolicy))}'
+exclude:
+  - pattern: '{ $.userIdentity.arn = "arn:aws:sts::*:assumed-role/github-actions-deploy/*" }'
+    reason: the deploy pipeline manages policies
+mode: alert
+tests:
+  - {name: CreatePolicy matches, match: true, event: {eventSource: iam.amazonaws.com, eventName: CreatePolicy}}
+  - {name: the pipeline is excluded, match: false, event: {eventSource: iam.amazonaws.com, eventName: CreatePolicyVersion, userIdentity: {arn: "arn:aws:sts::111122223333:assumed-role/github-actions-deploy/run-1"}}}
+`)
 	// Split carol's two failures over two files: only the second completes the window.
 	data, err := os.ReadFile("testdata/cloudtrail-src/111122223333_CloudTrail_us-east-1_20261128T0905Z_6HqwZGxomRXKdaoN.json")
 	if err != nil {
@@ -222,7 +236,7 @@ tests:
 	if strings.Contains(r.stdout, "local-root-shadow") {
 		t.Errorf("shadow rule printed a text alert:\n%s", r.stdout)
 	}
-	for _, s := range []string{"local-signin-failures=4(1 threshold alert)", "local-root-shadow=8(shadow)", "; 1 alert"} {
+	for _, s := range []string{"local-signin-failures=4(1 threshold alert)", "local-root-shadow=8(shadow)", "local-iam-changes=2", "; 1 excluded by exclude entries; 2 alerts"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("summary %q does not contain %q", r.stderr, s)
 		}
