@@ -167,7 +167,7 @@ type scanner struct {
 	counter  *detect.ThresholdCounter
 
 	files, records, alerts, failed int
-	excluded                       int // matches suppressed by exclude entries
+	excluded                       int            // matches suppressed by exclude entries
 	matches                        map[string]int // per rule id, excluded matches not counted
 	threshold                      map[string]int // threshold alerts per rule id
 	printed                        bool           // a text alert has been printed
