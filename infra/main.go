@@ -1,6 +1,6 @@
 // Command infra is the trailwatch CDK app: `cdk synth` runs it (see cdk.json).
-// It reads the context, checks the Lambda build, and synthesizes the stack
-// with the cdk-nag checks applied.
+// It validates the context, the shipped rules and the Lambda build, then
+// synthesizes the stack with the cdk-nag checks applied.
 package main
 
 import (
@@ -10,24 +10,35 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/trailwatch/trailwatch/infra/stack"
+	"github.com/trailwatch/trailwatch/lambda/detect"
 )
 
 // stackName is the CloudFormation stack name; the trail is named after it.
 const stackName = "Trailwatch"
 
 func main() {
-	if err := run(); err != nil {
+	err := run(awscdk.NewApp(nil), detect.Default)
+	jsii.Close()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "trailwatch: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	defer jsii.Close()
-	app := awscdk.NewApp(nil)
+// run builds the stack into app. loadRules returns the rule set the detector
+// will embed; a rule that does not load or fails its inline tests stops the
+// synth, so a bad rule never reaches an account.
+func run(app awscdk.App, loadRules func() (*detect.RuleSet, error)) error {
 	cfg, err := stack.ParseConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	rules, err := loadRules()
+	if err != nil {
+		return fmt.Errorf("invalid rules:\n%w", err)
+	}
+	if err := rules.RunTests(); err != nil {
+		return fmt.Errorf("rule tests failed:\n%w", err)
 	}
 	if err := stack.CheckBootstrap(cfg.LambdaAssetDir); err != nil {
 		return err

@@ -48,10 +48,6 @@ func suppressNotificationsHandler(scope constructs.Construct) {
 		"CDK's bucket-notifications custom resource uses AWSLambdaBasicExecutionRole for its own logs; "+
 			"it runs only during deployments",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-	suppress(handler, "AwsSolutions-IAM5",
-		"CDK's bucket-notifications custom resource is granted s3:PutBucketNotification on every bucket "+
-			"and cannot be scoped from the CDK API",
-		"Resource::*")
 	suppress(handler, "PCI.DSS.321-IAMNoInlinePolicy",
 		"the inline policy of CDK's bucket-notifications custom resource is created by CDK itself")
 }
