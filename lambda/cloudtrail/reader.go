@@ -460,8 +460,11 @@ func (rd *Reader) recordsWrapper() (bool, error) {
 func (rd *Reader) scanValue() ([]byte, error) {
 	s := &rd.scan
 	s.reset()
-	if class[rd.buf[rd.r]] == cPlain {
+	switch c := rd.buf[rd.r]; class[c] {
+	case cPlain:
 		return rd.scanLiteral()
+	case cClose, cBad:
+		return nil, rd.syntax(0, "expected a value %s, found %s", rd.state.where(), quoteByte(c))
 	}
 	for {
 		end, err := s.run(rd.buf[rd.r:rd.w])
@@ -495,6 +498,9 @@ func (rd *Reader) scanLiteral() ([]byte, error) {
 		for ; i < rd.w; i++ {
 			c := rd.buf[i]
 			if class[c] != cPlain || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ':' {
+				if i == rd.r {
+					return nil, rd.syntax(0, "expected a value %s, found %s", rd.state.where(), quoteByte(c))
+				}
 				v := rd.buf[rd.r:i]
 				rd.r = i
 				return v, nil

@@ -183,6 +183,8 @@ func TestReaderDamage(t *testing.T) {
 		{"key without colon in wrapper", `{"Records":[{"a":1}],"x"}`, []string{`{"a":1}`}, 24, ErrSyntax, "expected ':'"},
 		{"missing comma in wrapper", `{"Records":[{"a":1}] "x":1}`, []string{`{"a":1}`}, 21, ErrSyntax, "expected ',' or '}'"},
 		{"non-string key in wrapper", `{"Records":[],1:2}`, nil, 14, ErrSyntax, "expected a key"},
+		{"missing value in wrapper", `{"Records":[],"x":}`, nil, 18, ErrSyntax, "expected a value"},
+		{"comma for a value in wrapper", `{"Records":[],"x":,"y":1}`, nil, 18, ErrSyntax, "expected a value"},
 		{"top-level string", `"abc"`, nil, 0, ErrSyntax, "at top level"},
 		{"nesting too deep", `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, nil, 5 + maxDepth - 1, ErrSyntax, "nesting deeper"},
 	}
