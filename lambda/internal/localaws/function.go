@@ -22,7 +22,7 @@ import (
 func BuildBootstrap(pkgDir, dir string) (string, error) {
 	out := filepath.Join(dir, "bootstrap")
 	args := []string{"build", "-tags", "lambda.norpc"}
-	if raceEnabled {
+	if RaceEnabled {
 		args = append(args, "-race")
 	}
 	args = append(args, "-o", out, ".")
