@@ -55,7 +55,10 @@ type Key struct {
 //	[prefix/]AWSLogs/[o-orgid/]<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<random>.json.gz
 //
 // Digest files sit under CloudTrail-Digest/ and Insights files under
-// CloudTrail-Insight/ instead of CloudTrail/.
+// CloudTrail-Insight/ instead of CloudTrail/. The account and region in the
+// file name must match the folders; the file name's time is checked for form
+// but not compared with the folder's date, since a mismatch there would not
+// make the file any less worth scanning.
 func ClassifyKey(key string) Key {
 	segs := strings.Split(key, "/")
 	first := -1
