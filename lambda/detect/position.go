@@ -34,7 +34,13 @@ func scalarPosition(src []byte, n *yaml.Node, off int) (line, col int) {
 	}
 	double := n.Style&yaml.DoubleQuotedStyle != 0
 	single := n.Style&yaml.SingleQuotedStyle != 0
-	for v := 0; v < off && v < len(value) && s < len(src); {
+	v := 0
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		// Leading blanks of a block scalar are indentation beyond the block's
+		// own; they were skipped with it.
+		v = skipValueSpace(value, v, off)
+	}
+	for v < off && v < len(value) && s < len(src) {
 		c := src[s]
 		switch {
 		case single && c == '\'' && s+1 < len(src) && src[s+1] == '\'':
@@ -51,9 +57,7 @@ func scalarPosition(src []byte, n *yaml.Node, off int) (line, col int) {
 			// A line break, with any trailing blanks before it and the next
 			// line's indentation, became zero or more blanks or newlines.
 			s = skipBreaks(src, s)
-			for v < off && v < len(value) && (value[v] == ' ' || value[v] == '\n' || value[v] == '\t') {
-				v++
-			}
+			v = skipValueSpace(value, v, off)
 		default:
 			_, size := utf8.DecodeRune(src[s:])
 			s += size
@@ -99,6 +103,14 @@ func indexByte(b []byte, c byte) int {
 		}
 	}
 	return -1
+}
+
+// skipValueSpace skips the blanks and newlines of value from v, up to off.
+func skipValueSpace(value string, v, off int) int {
+	for v < off && v < len(value) && (value[v] == ' ' || value[v] == '\n' || value[v] == '\t') {
+		v++
+	}
+	return v
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
