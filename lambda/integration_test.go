@@ -1062,6 +1062,10 @@ func TestDetector_coldStart(t *testing.T) {
 	if sum.Alerts != 14 {
 		t.Errorf("summary = %+v, want 14 alerts", sum)
 	}
-	t.Logf("cold start: process start → runtime ready (config, rules compiled, clients built) %v; → first event handled (GetObject, scan, 14 publishes) %v",
-		ready.Round(100*time.Microsecond), first.Round(100*time.Microsecond))
+	initLine := st.fn.Logs("initialised")
+	if len(initLine) != 1 || initLine[0]["rules"] != float64(14) {
+		t.Fatalf("initialised lines = %v, want one with 14 rules", initLine)
+	}
+	t.Logf("cold start: process start → runtime ready %v (of which main's own init %vms, rules loaded and compiled %vms); → first event handled (GetObject, scan, 14 publishes) %v",
+		ready.Round(100*time.Microsecond), initLine[0]["duration_ms"], initLine[0]["rules_ms"], first.Round(100*time.Microsecond))
 }

@@ -37,6 +37,7 @@ func main() {
 
 // newHandler builds everything an invocation needs, once per container.
 func newHandler(ctx context.Context) (*Handler, error) {
+	start := time.Now()
 	cfg, cfgErr := LoadConfig(os.LookupEnv)
 	log := NewLogger(os.Stdout, cfg.LogLevel)
 	slog.SetDefault(log)
@@ -49,12 +50,15 @@ func newHandler(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	rulesLoaded := time.Now()
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithAppID("trailwatch"))
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	log.Debug("initialised", "rules", len(rules.Rules()), "topicArn", cfg.TopicARN,
-		"eventsPerAlert", cfg.EventsPerAlert, "region", awsCfg.Region)
+	log.Info("initialised", "rules", len(rules.Rules()), "topicArn", cfg.TopicARN,
+		"eventsPerAlert", cfg.EventsPerAlert, "region", awsCfg.Region,
+		"rules_ms", float64(rulesLoaded.Sub(start).Microseconds())/1000,
+		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	return &Handler{
 		Objects: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			// CloudTrail's objects may carry no checksum; that is not worth a line per file.
