@@ -20,8 +20,8 @@ type ScanOptions struct {
 	// Now decides whether exclusions have expired (default time.Now).
 	Now func() time.Time
 	// OnMatch, if set, is called for every match that no exclusion
-	// suppresses, in file order; record is only valid during the call. The
-	// CLI uses it to feed a ThresholdCounter.
+	// suppresses, shadow rules included, in file order; record is only valid
+	// during the call. The CLI uses it to feed a ThresholdCounter.
 	OnMatch func(rule *Rule, record []byte)
 }
 
