@@ -74,7 +74,7 @@ type Summary struct {
 type sentAlert struct {
 	Rule      string `json:"rule"`
 	Key       string `json:"key"`
-	MessageID string `json:"messageId"`
+	MessageID string `json:"messageId,omitempty"`
 }
 
 // invocation is the state of one Handle call.
@@ -83,6 +83,7 @@ type invocation struct {
 	margin   time.Duration
 	summary  Summary
 	sent     []sentAlert
+	inFlight *sentAlert // the alert being published; its fate is unknown if Publish fails
 }
 
 // Handle processes one invocation: every object the event names, in order. It fails when an
@@ -117,11 +118,17 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Summary,
 			err = fmt.Errorf("%w: %w", ErrDeadline, err)
 		}
 		if err != nil {
-			h.Log.ErrorContext(ctx, "invocation failed",
+			attrs := []any{
 				"error", err.Error(),
 				"objectsDone", i, "objects", len(ev.Objects),
 				"bucket", obj.Bucket, "key", obj.Key,
-				"alertsPublished", len(inv.sent), "published", inv.sent)
+				"alertsPublished", len(inv.sent), "published", inv.sent,
+			}
+			if inv.inFlight != nil {
+				// SNS may have accepted it before the failure was seen: a retry may repeat it.
+				attrs = append(attrs, "unconfirmed", inv.inFlight)
+			}
+			h.Log.ErrorContext(ctx, "invocation failed", attrs...)
 			return inv.summary, err
 		}
 	}
@@ -275,10 +282,12 @@ func (h *Handler) publish(ctx context.Context, inv *invocation, rep *objectRepor
 	if err := inv.check(h.now(), fmt.Sprintf("before publishing %s for %s", a.Rule.ID, a.Object)); err != nil {
 		return err
 	}
+	inv.inFlight = &sentAlert{Rule: a.Rule.ID, Key: a.Object.Key}
 	pub, err := h.Alerts.Publish(ctx, a)
 	if err != nil {
 		return err
 	}
+	inv.inFlight = nil
 	rep.alerts++
 	inv.summary.Alerts++
 	inv.sent = append(inv.sent, sentAlert{Rule: a.Rule.ID, Key: a.Object.Key, MessageID: pub.MessageID})

@@ -884,6 +884,10 @@ func TestDetector_snsOutage(t *testing.T) {
 			t.Errorf("failure line entry %d = %v, delivered %s", i, entry, delivered[i].doc.Rule.ID)
 		}
 	}
+	unconfirmed, _ := fail[0]["unconfirmed"].(map[string]any)
+	if unconfirmed["key"] != logKey || unconfirmed["rule"] == nil || unconfirmed["rule"] == delivered[3].doc.Rule.ID {
+		t.Errorf("failure line names %v as the alert in flight, want the fifth rule's", fail[0]["unconfirmed"])
+	}
 	if n := len(st.fn.Logs("alert published")); n != 4 {
 		t.Errorf("%d 'alert published' lines, want 4", n)
 	}
