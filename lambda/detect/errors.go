@@ -26,6 +26,7 @@ type ErrorList []*Error
 
 // Error returns the problems one per line, sorted by file, line and column.
 func (l ErrorList) Error() string {
+	l = slices.Clone(l)
 	l.Sort()
 	var b strings.Builder
 	for i, e := range l {
