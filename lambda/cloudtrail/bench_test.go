@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -114,11 +115,13 @@ func BenchmarkReaderPlain(b *testing.B) {
 	b.ReportAllocs()
 	rd := NewReader(nil)
 	src := bytes.NewReader(d.plain)
+	start := processCPU()
 	for b.Loop() {
 		src.Reset(d.plain)
 		rd.Reset(src)
 		drain(b, rd, d.records)
 	}
+	reportCPU(b, start, len(d.plain))
 }
 
 func BenchmarkReaderGzip(b *testing.B) {
@@ -127,11 +130,39 @@ func BenchmarkReaderGzip(b *testing.B) {
 	b.ReportAllocs()
 	rd := NewReader(nil)
 	src := bytes.NewReader(d.gz)
+	start := processCPU()
 	for b.Loop() {
 		src.Reset(d.gz)
 		rd.Reset(src)
 		drain(b, rd, d.records)
 	}
+	reportCPU(b, start, len(d.plain))
+}
+
+// BenchmarkScan measures the record boundary scan alone, over records that
+// are already in memory: BenchmarkReaderPlain minus the copy from the source.
+func BenchmarkScan(b *testing.B) {
+	d := loadBench(b)
+	body := bytes.TrimPrefix(d.plain, []byte(`{"Records":[`))
+	b.SetBytes(int64(len(body)))
+	var s scanState
+	start := processCPU()
+	for b.Loop() {
+		rest, n := body, 0
+		for len(rest) > 0 && rest[0] == '{' {
+			s.reset()
+			end, err := s.run(rest)
+			if err != nil || end == 0 {
+				b.Fatalf("record %d: end %d, error %v", n, end, err)
+			}
+			n++
+			rest = bytes.TrimPrefix(rest[end:], []byte(","))
+		}
+		if n != d.records {
+			b.Fatalf("%d records, want %d", n, d.records)
+		}
+	}
+	reportCPU(b, start, len(body))
 }
 
 // BenchmarkGunzipOnly is the floor for BenchmarkReaderGzip: decompression of
@@ -146,6 +177,7 @@ func BenchmarkGunzipOnly(b *testing.B) {
 		b.Fatal(err)
 	}
 	buf := make([]byte, bufferSize)
+	start := processCPU()
 	for b.Loop() {
 		src.Reset(d.gz)
 		if err := zr.Reset(src); err != nil {
@@ -154,6 +186,15 @@ func BenchmarkGunzipOnly(b *testing.B) {
 		if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{zr}, buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, start, len(d.plain))
+}
+
+// reportCPU adds the throughput per CPU second since start: on a shared
+// machine it varies far less than the wall-clock MB/s.
+func reportCPU(b *testing.B, start time.Duration, bytes int) {
+	if cpu := processCPU() - start; cpu > 0 {
+		b.ReportMetric(float64(bytes)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
 	}
 }
 
