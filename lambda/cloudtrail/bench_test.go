@@ -166,7 +166,7 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkGunzipOnly is the floor for BenchmarkReaderGzip: decompression of
-// the same bytes alone, through the same 1 MiB window.
+// the same bytes to io.Discard and nothing else.
 func BenchmarkGunzipOnly(b *testing.B) {
 	d := loadBench(b)
 	b.SetBytes(int64(len(d.plain)))
@@ -176,14 +176,13 @@ func BenchmarkGunzipOnly(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, bufferSize)
 	start := processCPU()
 	for b.Loop() {
 		src.Reset(d.gz)
 		if err := zr.Reset(src); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{zr}, buf); err != nil {
+		if _, err := io.Copy(io.Discard, zr); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -207,8 +207,12 @@ func (rd *Reader) next() ([]byte, error) {
 				rd.r++
 				rd.state = stArrayOpen
 			case 0xEF:
-				if rd.base+int64(rd.r) == 0 && rd.skipBOM() {
-					continue
+				if rd.base+int64(rd.r) == 0 {
+					if ok, err := rd.skipBOM(); err != nil {
+						return nil, err
+					} else if ok {
+						continue
+					}
 				}
 				return nil, rd.syntax(0, "unexpected byte 0xEF at top level")
 			default:
@@ -396,18 +400,20 @@ func (rd *Reader) skipSpace() (byte, error) {
 	}
 }
 
-// skipBOM consumes a UTF-8 byte order mark at r.
-func (rd *Reader) skipBOM() bool {
+// skipBOM consumes a UTF-8 byte order mark at r, if there is one.
+func (rd *Reader) skipBOM() (bool, error) {
 	for rd.w-rd.r < 3 {
-		if rd.fill() != nil {
-			return false
+		if err := rd.fill(); err == io.EOF {
+			return false, nil
+		} else if err != nil {
+			return false, err
 		}
 	}
 	if bytes.HasPrefix(rd.buf[rd.r:rd.w], []byte("\xEF\xBB\xBF")) {
 		rd.r += 3
-		return true
+		return true, nil
 	}
-	return false
+	return false, nil
 }
 
 // recordsWrapper reports whether the object starting at r opens with the key

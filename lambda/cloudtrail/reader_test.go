@@ -185,6 +185,8 @@ func TestReaderDamage(t *testing.T) {
 		{"non-string key in wrapper", `{"Records":[],1:2}`, nil, 14, ErrSyntax, "expected a key"},
 		{"missing value in wrapper", `{"Records":[],"x":}`, nil, 18, ErrSyntax, "expected a value"},
 		{"comma for a value in wrapper", `{"Records":[],"x":,"y":1}`, nil, 18, ErrSyntax, "expected a value"},
+		{"partial byte order mark", "\xEF\xBB{\"a\":1}", nil, 0, ErrSyntax, "byte 0xEF"},
+		{"byte order mark between records", "{\"a\":1}\xEF\xBB\xBF{\"b\":2}", []string{`{"a":1}`}, 7, ErrSyntax, "byte 0xEF"},
 		{"top-level string", `"abc"`, nil, 0, ErrSyntax, "at top level"},
 		{"nesting too deep", `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, nil, 5 + maxDepth - 1, ErrSyntax, "nesting deeper"},
 	}
