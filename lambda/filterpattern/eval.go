@@ -11,7 +11,7 @@ const (
 	evalAnd evalKind = iota + 1
 	evalOr
 	evalTest // one condition
-	evalSet  // several "$.x = literal" conditions of one || on the same selector
+	evalSet  // one or more "$.x = literal" conditions of one || on the same selector
 )
 
 // evalNode is a pattern's expression compiled against a Program's slots.
@@ -20,91 +20,104 @@ type evalNode struct {
 	kids []evalNode
 	slot int32
 	test *test
-	set  *textSet
+	set  literalSet
 }
 
-// textSet is the set of exact literals of merged "=" conditions.
-type textSet struct {
-	list []string // when few
-	m    map[string]struct{}
+// literalSet is a set of exact literals compared with one selector's value,
+// as a bitset over the ids the Program gives that selector's literals. The
+// value is looked up among all literals of its selector once per record;
+// then each "=" test and each set costs a bit test. CIS patterns compare
+// $.eventName with up to 16 literals, and 12 of the 14 patterns read it.
+type literalSet []uint64
+
+func (s literalSet) has(id int32) bool {
+	return id >= 0 && int(id>>6) < len(s) && s[id>>6]&(1<<(id&63)) != 0
 }
 
-func (s *textSet) contains(text []byte) bool {
-	if s.m != nil {
-		_, ok := s.m[string(text)]
-		return ok
+func (s *literalSet) add(id int32) {
+	for int(id>>6) >= len(*s) {
+		*s = append(*s, 0)
 	}
-	for _, lit := range s.list {
-		if lit == string(text) {
-			return true
-		}
-	}
-	return false
+	(*s)[id>>6] |= 1 << (id & 63)
 }
 
-func buildEval(n Node, slotOf map[string]int32) evalNode {
+// evalBuilder compiles pattern expressions for a Program.
+type evalBuilder struct {
+	prog   *Program
+	slotOf map[string]int32
+}
+
+func (b *evalBuilder) build(n Node) evalNode {
 	switch n := n.(type) {
 	case *Paren:
-		return buildEval(n.X, slotOf)
+		return b.build(n.X)
 	case *And:
 		e := evalNode{kind: evalAnd}
 		for _, t := range n.Terms {
-			e.kids = append(e.kids, buildEval(t, slotOf))
+			e.kids = append(e.kids, b.build(t))
 		}
 		return e
 	case *Or:
 		e := evalNode{kind: evalOr}
 		for _, t := range n.Terms {
-			e.kids = append(e.kids, buildEval(t, slotOf))
+			e.kids = append(e.kids, b.build(t))
 		}
-		e.kids = mergeEqualities(e.kids)
+		e.kids = mergeSets(e.kids)
 		if len(e.kids) == 1 {
 			return e.kids[0]
 		}
 		return e
 	case *Condition:
-		return evalNode{kind: evalTest, slot: slotOf[n.Selector.Path()], test: n.test}
+		slot := b.slotOf[n.Selector.Path()]
+		t := n.test
+		if t.op == OpEqual && !t.numeric && t.text.kind == matchExact {
+			var set literalSet
+			set.add(b.literalID(slot, t.text.exact))
+			return evalNode{kind: evalSet, slot: slot, set: set}
+		}
+		return evalNode{kind: evalTest, slot: slot, test: t}
 	}
 	panic("filterpattern: unknown node type")
 }
 
-// mergeEqualities replaces the exact-text "=" tests of one || that read the
-// same selector by a single set lookup: CIS patterns list up to 16 event
-// names for $.eventName.
-func mergeEqualities(kids []evalNode) []evalNode {
-	bySlot := map[int32][]int{}
-	for i, k := range kids {
-		if isExactEquality(k) {
-			bySlot[k.slot] = append(bySlot[k.slot], i)
-		}
+func (b *evalBuilder) literalID(slot int32, lit string) int32 {
+	m := b.prog.literals[slot]
+	if m == nil {
+		m = map[string]int32{}
+		b.prog.literals[slot] = m
 	}
+	id, ok := m[lit]
+	if !ok {
+		id = int32(len(m))
+		m[lit] = id
+	}
+	return id
+}
+
+// mergeSets unites the sets of one || that read the same selector.
+func mergeSets(kids []evalNode) []evalNode {
+	first := map[int32]int{} // slot → index in out of its set
 	var out []evalNode
-	for i, k := range kids {
-		if !isExactEquality(k) || len(bySlot[k.slot]) < 2 {
+	for _, k := range kids {
+		if k.kind != evalSet {
 			out = append(out, k)
 			continue
 		}
-		members := bySlot[k.slot]
-		if members[0] != i {
-			continue // merged into the set at the first member
+		i, ok := first[k.slot]
+		if !ok {
+			first[k.slot] = len(out)
+			k.set = append(literalSet(nil), k.set...)
+			out = append(out, k)
+			continue
 		}
-		set := &textSet{}
-		for _, j := range members {
-			set.list = append(set.list, kids[j].test.text.exact)
-		}
-		if len(set.list) > linearNames {
-			set.m = make(map[string]struct{}, len(set.list))
-			for _, lit := range set.list {
-				set.m[lit] = struct{}{}
+		for w, bits := range k.set {
+			for len(out[i].set) <= w {
+				out[i].set = append(out[i].set, 0)
 			}
+			out[i].set[w] |= bits
 		}
-		out = append(out, evalNode{kind: evalSet, slot: k.slot, set: set})
 	}
 	return out
-}
-
-func isExactEquality(n evalNode) bool {
-	return n.kind == evalTest && n.test.op == OpEqual && !n.test.numeric && n.test.text.kind == matchExact
 }
 
 // Eval reports whether the pattern matches the record last given to
@@ -152,9 +165,15 @@ func (d *Doc) eval(n *evalNode) bool {
 		}
 		return false
 	case evalSet:
+		if !d.prog.wild[n.slot] {
+			id := d.litID[n.slot]
+			if d.litGen[n.slot] != d.gen {
+				id = d.literal(n.slot)
+			}
+			return n.set.has(id)
+		}
 		for c := d.head[n.slot]; c >= 0; c = d.caps[c].next {
-			cp := &d.caps[c]
-			if cp.flags&capDead == 0 && (cp.kind == kindString || cp.kind == kindNumber) && n.set.contains(d.textOf(cp)) {
+			if cp := &d.caps[c]; cp.flags&capDead == 0 && n.set.has(d.literalOf(n.slot, cp)) {
 				return true
 			}
 		}
@@ -222,6 +241,32 @@ func (d *Doc) satisfies(t *test, cp *capture) bool {
 			return x >= t.num
 		}
 	}
+}
+
+// literal returns the id of the literal that the value of a selector
+// without wildcards equals, or -1; it is computed once per record.
+func (d *Doc) literal(slot int32) int32 {
+	id := int32(-1)
+	for c := d.head[slot]; c >= 0; c = d.caps[c].next {
+		if cp := &d.caps[c]; cp.flags&capDead == 0 {
+			id = d.literalOf(slot, cp)
+			break // the only live value: without wildcards, repeated keys leave one
+		}
+	}
+	d.litGen[slot], d.litID[slot] = d.gen, id
+	return id
+}
+
+// literalOf returns the id of the literal a captured value equals, or -1.
+// Only strings and numbers (by their text) equal a literal.
+func (d *Doc) literalOf(slot int32, cp *capture) int32 {
+	if cp.kind != kindString && cp.kind != kindNumber {
+		return -1
+	}
+	if id, ok := d.prog.literals[slot][string(d.textOf(cp))]; ok {
+		return id
+	}
+	return -1
 }
 
 // textOf returns a string's unescaped contents or a number's original text.

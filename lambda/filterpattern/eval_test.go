@@ -75,8 +75,8 @@ var semantics = []semanticsCase{
 	{`{ $.str = %b% }`, kinds, true},
 	{`{ $.str != %b% }`, kinds, false},
 	{`{ $.str != %^b% }`, kinds, true},
-	{`{ $.ip != 111 }`, kinds, true},  // observed: the number literal's digits compared as text
-	{`{ $.ip = 111 }`, kinds, false},  //
+	{`{ $.ip != 111 }`, kinds, true},    // observed: the number literal's digits compared as text
+	{`{ $.ip = 111 }`, kinds, false},    //
 	{`{ $.digits = 123 }`, kinds, true}, // unquoted number against a string: text
 	{`{ $.digits = 123.0 }`, kinds, false},
 	{`{ $.five > 100 }`, kinds, false}, // relational never matches a string, even a numeric one

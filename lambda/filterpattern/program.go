@@ -16,7 +16,9 @@ type Program struct {
 	index    map[*Pattern]int
 	evals    []evalNode // the compiled expression of patterns[i]
 	root     *state
-	paths    []string // the selector path captured in each slot
+	paths    []string           // the selector path captured in each slot
+	wild     []bool             // per slot: the path has a wildcard, so it may select several values
+	literals []map[string]int32 // per slot: the exact literals compared with it, and their ids
 }
 
 // state is a state of the automaton that Doc.Reset follows through a
@@ -25,9 +27,10 @@ type Program struct {
 // children without a transition are skipped unread.
 type state struct {
 	slots     []int32 // selector paths that end here: the value is captured for each
-	names     []edge  // named member transitions, when few
-	nameMap   map[string]*state
-	anyMember *state // .*: every member not named (named ones include it)
+	names     []edge  // named member transitions
+	filter    uint64  // bloom filter over the names' first byte and length
+	table     []int32 // open-addressing hash table over names: index+1, 0 = empty
+	anyMember *state  // .*: every member not named (named ones include it)
 	indexes   []indexEdge
 	anyIndex  *state // [*]
 }
@@ -42,27 +45,66 @@ type indexEdge struct {
 	next  *state
 }
 
-// linearNames is the number of member names up to which a linear search
-// beats a map lookup.
-const linearNames = 8
-
-func (s *state) object() bool { return len(s.names) > 0 || s.nameMap != nil || s.anyMember != nil }
+func (s *state) object() bool { return len(s.names) > 0 || s.anyMember != nil }
 func (s *state) array() bool  { return len(s.indexes) > 0 || s.anyIndex != nil }
 
 // member returns the state of the member named key, or nil to skip it.
+// Most keys of a record are not wanted, and the hash table usually rejects
+// them without comparing a single name.
 func (s *state) member(key []byte) *state {
-	if s.nameMap != nil {
-		if next, ok := s.nameMap[string(key)]; ok {
-			return next
-		}
-		return s.anyMember
+	if len(key) == 0 || s.filter&filterBit(key) == 0 {
+		return s.anyMember // names are never empty
 	}
-	for i := range s.names {
-		if s.names[i].name == string(key) {
-			return s.names[i].next
+	mask := uint32(len(s.table) - 1)
+	for h := nameHash(key) & mask; ; h = (h + 1) & mask {
+		k := s.table[h]
+		if k == 0 {
+			return s.anyMember
+		}
+		if e := &s.names[k-1]; e.name == string(key) {
+			return e.next
 		}
 	}
-	return s.anyMember
+}
+
+// filterBit selects the bit of state.filter for a key's first byte and
+// length; one word rejects most unwanted keys with a single test.
+func filterBit(key []byte) uint64 {
+	return 1 << ((uint(key[0]) ^ uint(len(key))*5) & 63)
+}
+
+// nameHash mixes a key's length and its first, middle and last bytes.
+func nameHash(key []byte) uint32 {
+	n := len(key)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return h
+}
+
+// buildTable fills s.table with s.names, at most a quarter full.
+func (s *state) buildTable() {
+	if len(s.names) == 0 {
+		return
+	}
+	size := 8
+	for size < 4*len(s.names) {
+		size *= 2
+	}
+	s.table = make([]int32, size)
+	mask := uint32(size - 1)
+	for i, e := range s.names {
+		s.filter |= filterBit([]byte(e.name))
+		h := nameHash([]byte(e.name)) & mask
+		for s.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		s.table[h] = int32(i + 1)
+	}
 }
 
 // element returns the state of array element i, or nil to skip it.
@@ -101,15 +143,18 @@ func Compile(patterns ...*Pattern) *Program {
 			slot := int32(len(prog.paths))
 			slotOf[path] = slot
 			prog.paths = append(prog.paths, path)
+			prog.wild = append(prog.wild, c.Selector.HasWildcard())
 			trie.insert(c.Selector.Segments, &nodes).slot = slot
 		})
 	}
 	b := &automatonBuilder{memo: map[string]*state{}}
 	prog.root = b.state([]*trieNode{trie})
+	prog.literals = make([]map[string]int32, len(prog.paths))
+	eb := &evalBuilder{prog: prog, slotOf: slotOf}
 	prog.evals = make([]evalNode, len(patterns))
 	for i, p := range patterns {
 		if p.root != nil {
-			prog.evals[i] = buildEval(p.root, slotOf)
+			prog.evals[i] = eb.build(p.root)
 		}
 	}
 	return prog
@@ -118,7 +163,8 @@ func Compile(patterns ...*Pattern) *Program {
 // NewDoc returns scratch space for evaluating the Program's patterns on one
 // record at a time. A Doc is not safe for concurrent use.
 func (prog *Program) NewDoc() *Doc {
-	d := &Doc{prog: prog, head: make([]int32, len(prog.paths))}
+	n := len(prog.paths)
+	d := &Doc{prog: prog, head: make([]int32, n), litGen: make([]uint32, n), litID: make([]int32, n)}
 	for i := range d.head {
 		d.head[i] = -1
 	}
@@ -237,12 +283,7 @@ func (b *automatonBuilder) state(set []*trieNode) *state {
 		}
 		s.names = append(s.names, edge{name, b.state(next)})
 	}
-	if len(s.names) > linearNames {
-		s.nameMap = make(map[string]*state, len(s.names))
-		for _, e := range s.names {
-			s.nameMap[e.name] = e.next
-		}
-	}
+	s.buildTable()
 	slices.Sort(indexes)
 	for _, i := range slices.Compact(indexes) {
 		next := slices.Clone(anyIndexes)

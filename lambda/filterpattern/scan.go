@@ -26,6 +26,12 @@ type Doc struct {
 	text  []byte    // unescaped strings
 	stack []byte    // open brackets while skipping a container
 	hint  int       // the index in prog.patterns after the last one evaluated
+
+	// Per slot, the literal id of its value (see Doc.literal), valid when
+	// litGen equals gen, which each Reset advances.
+	gen    uint32
+	litGen []uint32
+	litID  []int32
 }
 
 // RecordError reports a record that is not a well-formed JSON object.
@@ -94,6 +100,10 @@ func (d *Doc) Reset(record []byte) error {
 	d.caps = d.caps[:0]
 	for i := range d.head {
 		d.head[i] = -1
+	}
+	if d.gen++; d.gen == 0 {
+		clear(d.litGen)
+		d.gen = 1
 	}
 	d.keys = d.keys[:0]
 	d.kbuf = d.kbuf[:0]
@@ -178,6 +188,14 @@ func (d *Doc) object(i int, st *state) int {
 			start, end = kstart, len(d.kbuf)
 		}
 		if next = st.member(key); next == nil {
+			// Most members are unwanted strings: skip them here unless a
+			// backslash precedes the first quote.
+			if i < len(b) && b[i] == '"' {
+				if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 && b[i+j] != '\\' {
+					i += j + 2
+					goto next
+				}
+			}
 			i = d.skip(i)
 		} else {
 			i = d.member(i, next, base, key, keySeen{start: int32(start), end: int32(end), inBuf: inBuf})
@@ -185,6 +203,7 @@ func (d *Doc) object(i int, st *state) int {
 		if i < 0 {
 			return -1
 		}
+	next:
 		if i < len(b) && b[i] <= ' ' {
 			i = skipSpace(b, i)
 		}
@@ -375,6 +394,10 @@ func (d *Doc) skipContainer(i int) int {
 		c := b[i]
 		switch {
 		case c == '"':
+			if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 && b[i+j] != '\\' {
+				i += j + 2 // the common case: no backslash before the quote
+				continue
+			}
 			end := skipString(b, i+1)
 			if end < 0 {
 				d.stack = stack
@@ -473,6 +496,12 @@ const (
 	highs = 0x8080808080808080
 )
 
+// equalBytes marks exactly the bytes of w equal to c with their high bit.
+func equalBytes(w uint64, c byte) uint64 {
+	t := w ^ (ones * uint64(c))
+	return ^((t&^highs + ^uint64(highs)) | t | ^uint64(highs))
+}
+
 // hasByte marks the bytes of w equal to c with their high bit. The lowest
 // mark is exact; marks above it may be spurious.
 func hasByte(w uint64, c byte) uint64 {
@@ -503,14 +532,27 @@ func quoteOrBackslash(b []byte, i int) int {
 }
 
 // skipString returns the offset of the '"' that closes the string whose
-// contents start at b[i], or -1. Escapes are stepped over, not checked.
+// contents start at b[i], or -1. Escapes are not checked: a quote ends the
+// string unless an odd number of backslashes precede it.
 func skipString(b []byte, i int) int {
+	start := i
 	for {
-		j := quoteOrBackslash(b, i)
-		if j < 0 || b[j] == '"' {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		if j == start || b[j-1] != '\\' {
 			return j
 		}
-		i = j + 2
+		k := j - 1
+		for k > start && b[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
+			return j
+		}
+		i = j + 1
 	}
 }
 
