@@ -23,7 +23,8 @@ func benchMiB() int {
 	return 64
 }
 
-const ctgen = "/work/shared/tools/ctgen/main.go"
+// ctgen writes realistic CloudTrail files; it sits next to the repository.
+var ctgen = filepath.Join("..", "..", "..", "shared", "tools", "ctgen", "main.go")
 
 type benchData struct {
 	plain, gz []byte

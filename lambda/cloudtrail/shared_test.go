@@ -15,9 +15,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// sharedSamples holds public CloudTrail samples; tests that read it skip
-// when it is absent.
-const sharedSamples = "/work/shared/cloudtrail"
+// sharedSamples holds public CloudTrail samples, next to the repository;
+// tests that read it skip when it is absent.
+var sharedSamples = filepath.Join("..", "..", "..", "shared", "cloudtrail")
 
 // TestSharedFiles reads every .json, .json.gz, .gz and .log file of the
 // shared samples. Files listed in summary.csv must give its event count;
