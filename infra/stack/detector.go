@@ -209,15 +209,14 @@ func escapeWildcard(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`).Replace(s)
 }
 
+// applicationLogLevel is Lambda's own filter on the function's log lines. It
+// never drops INFO: the EMF metric lines carry no "level", Lambda rates them
+// INFO, and a WARN or ERROR filter would discard the metrics the dead-man's
+// switch and the unreadable-files alarm depend on. The function applies
+// LOG_LEVEL to its own log lines itself.
 func applicationLogLevel(level string) awslambda.ApplicationLogLevel {
-	switch level {
-	case "debug":
+	if level == "debug" {
 		return awslambda.ApplicationLogLevel_DEBUG
-	case "warn":
-		return awslambda.ApplicationLogLevel_WARN
-	case "error":
-		return awslambda.ApplicationLogLevel_ERROR
-	default:
-		return awslambda.ApplicationLogLevel_INFO
 	}
+	return awslambda.ApplicationLogLevel_INFO
 }
