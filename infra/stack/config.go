@@ -143,6 +143,9 @@ func ParseConfig(get ContextGetter) (Config, error) {
 			p.addf(KeyExistingTrailKMSKeyARN, "is set but %s is not: the stack's own trail uses the key it creates", KeyExistingTrailBucket)
 		}
 	}
+	if c.DeadManMinutes%alarmPeriodMinutes != 0 && !p.failed(KeyDeadManMinutes) {
+		p.addf(KeyDeadManMinutes, "%d is not a multiple of %d, the alarm period", c.DeadManMinutes, alarmPeriodMinutes)
+	}
 	if c.LambdaAssetDir == "" && !p.failed(KeyLambdaAssetDir) {
 		p.addf(KeyLambdaAssetDir, "must not be empty")
 	}

@@ -150,6 +150,8 @@ func TestParseConfig_errors(t *testing.T) {
 			`context "trailKeyPrefix": "logs/AWSLogs/" must be the part before AWSLogs/`},
 		{"dead man too short", base(map[string]any{KeyDeadManMinutes: "5"}),
 			`context "deadManMinutes": 5 is outside 10..1440`},
+		{"dead man off the period grid", base(map[string]any{KeyDeadManMinutes: "42"}),
+			`context "deadManMinutes": 42 is not a multiple of 5, the alarm period`},
 		{"memory too small", base(map[string]any{KeyLambdaMemoryMB: float64(64)}),
 			`context "lambdaMemoryMb": 64 is outside 128..10240 (the Lambda limits)`},
 		{"timeout too long", base(map[string]any{KeyLambdaTimeoutSeconds: "901"}),

@@ -30,12 +30,13 @@ const alarmPeriodMinutes = 5
 func newAlarms(scope constructs.Construct, cfg Config, d *detector, topic awssns.ITopic) {
 	period := awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes))
 	action := awscloudwatchactions.NewSnsAction(topic)
-	alarm := func(id, description string, metric awscloudwatch.IMetric, op awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData) {
+	alarm := func(id, description string, metric awscloudwatch.IMetric, periods int, op awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData) {
 		a := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String(description),
 			Metric:             metric,
 			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(float64(periods)),
+			DatapointsToAlarm:  jsii.Number(float64(periods)),
 			ComparisonOperator: op,
 			TreatMissingData:   missing,
 		})
@@ -47,24 +48,26 @@ func newAlarms(scope constructs.Construct, cfg Config, d *detector, topic awssns
 	alarm("DetectorErrorsAlarm",
 		"trailwatch: the detector failed on a CloudTrail log file; Lambda retries it, then sends it to the failure queue",
 		d.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
-		atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
+		1, atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
 	alarm("DetectorThrottlesAlarm",
 		"trailwatch: the detector was throttled; raise reservedConcurrency if this repeats",
 		d.Function.MetricThrottles(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
-		atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
+		1, atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
 	alarm("FailureQueueAlarm",
 		"trailwatch: a CloudTrail log file was given up on after retries and waits in the failure queue; run trailwatch replay",
 		d.FailureQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}),
-		atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
+		1, atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
 	alarm("UnreadableFilesAlarm",
 		"trailwatch: a CloudTrail log file could not be read or parsed; its events were not checked",
 		detectorMetric(MetricUnreadable, period),
-		atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
-	// Silence must not look like health: no data at all is an alarm too.
+		1, atLeastOne, awscloudwatch.TreatMissingData_NOT_BREACHING)
+	// Silence must not look like health: no data at all is an alarm too. Every
+	// one of the deadManMinutes/5 periods must be empty, so the alarm fires
+	// deadManMinutes after the last file, not at the next period boundary.
 	alarm("DeadMansSwitchAlarm",
 		fmt.Sprintf("trailwatch: no CloudTrail log file was processed for %d minutes; the trail, its bucket notification "+
 			"or the detector may be broken", cfg.DeadManMinutes),
-		detectorMetric(MetricFilesProcessed, awscdk.Duration_Minutes(jsii.Number(float64(cfg.DeadManMinutes)))),
+		detectorMetric(MetricFilesProcessed, period), cfg.DeadManMinutes/alarmPeriodMinutes,
 		awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, awscloudwatch.TreatMissingData_BREACHING)
 }
 

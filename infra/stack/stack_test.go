@@ -414,7 +414,7 @@ func TestAlarms(t *testing.T) {
 	atLeastOne := func(namespace, metric, statistic string, dims []any) map[string]any {
 		return map[string]any{
 			"Namespace": namespace, "MetricName": metric, "Statistic": statistic, "Dimensions": dims,
-			"Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+			"Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1,
 			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
 			"AlarmActions": topic, "OKActions": topic,
 		}
@@ -426,12 +426,12 @@ func TestAlarms(t *testing.T) {
 	s.hasProps(t, "unreadable log files", "AWS::CloudWatch::Alarm", atLeastOne(MetricsNamespace, MetricUnreadable, "Sum", service))
 	s.hasProps(t, "dead man's switch: no file processed for deadManMinutes", "AWS::CloudWatch::Alarm", map[string]any{
 		"Namespace": MetricsNamespace, "MetricName": MetricFilesProcessed, "Statistic": "Sum", "Dimensions": service,
-		"Period": 3600, "EvaluationPeriods": 1, "Threshold": 1,
+		"Period": 300, "EvaluationPeriods": 12, "DatapointsToAlarm": 12, "Threshold": 1,
 		"ComparisonOperator": "LessThanThreshold", "TreatMissingData": "breaching",
 		"AlarmActions": topic, "OKActions": topic,
 	})
 	synthStrict(t).hasProps(t, "dead man's switch follows deadManMinutes", "AWS::CloudWatch::Alarm", map[string]any{
-		"MetricName": MetricFilesProcessed, "Period": 1800,
+		"MetricName": MetricFilesProcessed, "Period": 300, "EvaluationPeriods": 6, "DatapointsToAlarm": 6,
 	})
 }
 
