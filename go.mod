@@ -45,3 +45,10 @@ require (
 	golang.org/x/tools v0.43.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+// cdk-nag-go v2.38.2 requires constructs v10.5.x, whose IConstruct gained a
+// With method; aws-cdk-go v2.220.0 was generated against v10.4 and its
+// awsevents package (imported by awss3, awslambda, awslogs, awscloudtrail)
+// then fails to compile with "ambiguous selector With". The CDK app uses
+// nothing from constructs v10.5, and the jsii runtime loads this one copy.
+replace github.com/aws/constructs-go/constructs/v10 => github.com/aws/constructs-go/constructs/v10 v10.4.2
