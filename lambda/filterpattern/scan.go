@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"unicode/utf16"
@@ -40,10 +41,22 @@ type Doc struct {
 type RecordError struct {
 	Offset int // byte offset in the record
 	Msg    string
+	// Truncated is set when the data ended inside the object; Unwrap then
+	// returns io.ErrUnexpectedEOF, so that a reader of a stream can tell
+	// "read more bytes" from damage.
+	Truncated bool
 }
 
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("invalid JSON record at byte %d: %s", e.Offset, e.Msg)
+}
+
+// Unwrap returns io.ErrUnexpectedEOF for a truncated record, else nil.
+func (e *RecordError) Unwrap() error {
+	if e.Truncated {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 
 type kind uint8
@@ -94,7 +107,25 @@ type keySeen struct {
 // is not a JSON object or is malformed where it is read; Eval then reports
 // no match.
 func (d *Doc) Reset(record []byte) error {
-	d.rec = record
+	n, err := d.ResetPrefix(record)
+	if err != nil {
+		return err
+	}
+	if n = skipSpace(record, n); n < len(record) {
+		d.ok = false
+		return &RecordError{Offset: n, Msg: "unexpected data after the JSON object"}
+	}
+	return nil
+}
+
+// ResetPrefix is Reset for the JSON object at the start of data (after
+// blanks): it returns the offset just past the object and does not look at
+// what follows. A reader of concatenated records, or of a "Records" array,
+// can thus find each record's end in the same pass that reads its values.
+// When data ends inside the object the error is a *RecordError with
+// Truncated set.
+func (d *Doc) ResetPrefix(data []byte) (n int, err error) {
+	d.rec = data
 	d.ok = false
 	d.err = nil
 	d.caps = d.caps[:0]
@@ -108,21 +139,20 @@ func (d *Doc) Reset(record []byte) error {
 	d.keys = d.keys[:0]
 	d.kbuf = d.kbuf[:0]
 	d.text = d.text[:0]
-	if len(record) >= math.MaxInt32 {
-		return &RecordError{Offset: 0, Msg: "record larger than 2 GiB"}
+	if len(data) >= math.MaxInt32 {
+		// Offsets are kept in 32 bits; a record that does not end within
+		// the first 2 GiB reads as truncated.
+		d.rec = data[:math.MaxInt32-1]
 	}
-	i := skipSpace(record, 0)
-	if i >= len(record) || record[i] != '{' {
-		return &RecordError{Offset: i, Msg: "not a JSON object"}
+	i := skipSpace(d.rec, 0)
+	if i >= len(d.rec) || d.rec[i] != '{' {
+		return 0, &RecordError{Offset: i, Msg: "not a JSON object", Truncated: i >= len(d.rec)}
 	}
 	if i = d.object(i, d.prog.root); i < 0 {
-		return d.err
-	}
-	if i = skipSpace(record, i); i < len(record) {
-		return &RecordError{Offset: i, Msg: "unexpected data after the JSON object"}
+		return 0, d.err
 	}
 	d.ok = true
-	return nil
+	return i, nil
 }
 
 // release drops the reference to the last record.
@@ -135,7 +165,29 @@ func (d *Doc) release() {
 // reading function passes up.
 func (d *Doc) fail(i int, msg string) int {
 	if d.err == nil {
-		d.err = &RecordError{Offset: i, Msg: msg}
+		d.err = &RecordError{Offset: i, Msg: msg, Truncated: i >= len(d.rec)}
+	}
+	return -1
+}
+
+// failString reports the problem scanString found at offset off in the
+// string that starts at offset i.
+func (d *Doc) failString(i, off int) int {
+	b := d.rec
+	switch {
+	case off >= len(b) || b[off] == '\\' && (off+1 >= len(b) || b[off+1] == 'u' && off+6 > len(b)):
+		return d.failTruncated(i, "unterminated string")
+	case b[off] == '\\':
+		return d.fail(off, "invalid escape in string")
+	}
+	return d.fail(off, "control character in string")
+}
+
+// failTruncated records that the data ended inside the string or value
+// starting at offset i.
+func (d *Doc) failTruncated(i int, msg string) int {
+	if d.err == nil {
+		d.err = &RecordError{Offset: i, Msg: msg, Truncated: true}
 	}
 	return -1
 }
@@ -163,7 +215,7 @@ func (d *Doc) object(i int, st *state) int {
 		start := i + 1
 		end, escaped := scanKey(b, start)
 		if end < 0 {
-			return d.fail(i, "unterminated string")
+			return d.failTruncated(i, "unterminated string")
 		}
 		i = end + 1
 		if i >= len(b) || b[i] != ':' {
@@ -310,7 +362,7 @@ func (d *Doc) value(i int, st *state) int {
 	case '"':
 		end, escaped := scanString(b, i+1)
 		if end < 0 {
-			return d.fail(i+1+^end, "invalid string")
+			return d.failString(i, i+1+^end)
 		}
 		flags := uint8(0)
 		if escaped {
@@ -364,7 +416,7 @@ func (d *Doc) skip(i int) int {
 	case '"':
 		end := skipString(b, i+1)
 		if end < 0 {
-			return d.fail(i, "unterminated string")
+			return d.failTruncated(i, "unterminated string")
 		}
 		return end + 1
 	case '{', '[':
@@ -401,7 +453,7 @@ func (d *Doc) skipContainer(i int) int {
 			end := skipString(b, i+1)
 			if end < 0 {
 				d.stack = stack
-				return d.fail(i, "unterminated string")
+				return d.failTruncated(i, "unterminated string")
 			}
 			i = end + 1
 			continue
