@@ -199,7 +199,10 @@ func (v *Value) IsAny() bool {
 	return (v.Kind == ValueQuoted || v.Kind == ValueBare) && v.Str == "*"
 }
 
-func (n *Or) Pos() int  { return n.Terms[0].Pos() }
+// Pos returns the offset of the first term.
+func (n *Or) Pos() int { return n.Terms[0].Pos() }
+
+// Pos returns the offset of the first term.
 func (n *And) Pos() int { return n.Terms[0].Pos() }
 
 // Pos returns the offset of "(".
@@ -208,17 +211,29 @@ func (n *Paren) Pos() int { return n.Lparen }
 // Pos returns the offset of the selector.
 func (n *Condition) Pos() int { return n.Selector.Position }
 
-func (n *Or) End() int        { return n.Terms[len(n.Terms)-1].End() }
-func (n *And) End() int       { return n.Terms[len(n.Terms)-1].End() }
-func (n *Paren) End() int     { return n.Rparen + 1 }
+// End returns the offset after the last term.
+func (n *Or) End() int { return n.Terms[len(n.Terms)-1].End() }
+
+// End returns the offset after the last term.
+func (n *And) End() int { return n.Terms[len(n.Terms)-1].End() }
+
+// End returns the offset after ")".
+func (n *Paren) End() int { return n.Rparen + 1 }
+
+// End returns the offset after the value or the last keyword.
 func (n *Condition) End() int { return n.end }
 
-func (n *Or) String() string  { return joinNodes(n.Terms, " || ") }
-func (n *And) String() string { return joinNodes(n.Terms, " && ") }
-func (n *Paren) String() string {
-	return "(" + n.X.String() + ")"
-}
+// String returns the terms joined by " || ".
+func (n *Or) String() string { return joinNodes(n.Terms, " || ") }
 
+// String returns the terms joined by " && ".
+func (n *And) String() string { return joinNodes(n.Terms, " && ") }
+
+// String returns the expression in parentheses.
+func (n *Paren) String() string { return "(" + n.X.String() + ")" }
+
+// String returns "selector op value" or "selector KEYWORDS", with the
+// selector and value as written.
 func (n *Condition) String() string {
 	if n.Value == nil {
 		return n.Selector.Text + " " + n.Op.String()

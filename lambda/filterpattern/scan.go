@@ -47,6 +47,7 @@ type RecordError struct {
 	Truncated bool
 }
 
+// Error returns "invalid JSON record at byte N: msg".
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("invalid JSON record at byte %d: %s", e.Offset, e.Msg)
 }
