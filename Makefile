@@ -6,6 +6,9 @@ GO    ?= go
 CDK   ?= npx --yes aws-cdk@2.1148.1
 FUZZTIME ?= 30s
 BENCHTIME ?= 3x
+# Extra cdk arguments; ALERT_EMAILS=a@x.com,b@y.com is a shortcut for -c alertEmails=...
+CDK_ARGS ?= $(if $(ALERT_EMAILS),-c alertEmails=$(ALERT_EMAILS))
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 .DEFAULT_GOAL := help
 
@@ -58,19 +61,19 @@ bench: ## Benchmarks: engine throughput vs gzip decompression alone, and vs gzip
 
 .PHONY: synth
 synth: build rules-test ## Synthesize the CloudFormation template (cdk synth)
-	$(CDK) synth
+	$(CDK) synth $(CDK_ARGS)
 
 .PHONY: diff
 diff: build rules-test ## Show what a deploy would change (cdk diff)
-	$(CDK) diff
+	$(CDK) diff $(CDK_ARGS)
 
 .PHONY: deploy
 deploy: build rules-test ## Build the Lambda, test the rules, deploy the stack (cdk deploy)
-	$(CDK) deploy
+	$(CDK) deploy $(CDK_ARGS)
 
 .PHONY: destroy
-destroy: ## Delete the stack (buckets and their logs are retained; see README)
-	$(CDK) destroy
+destroy: build ## Delete the stack (buckets, keys and log group are retained; see README)
+	$(CDK) destroy $(CDK_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output
