@@ -17,6 +17,7 @@ const (
 // evalNode is a pattern's expression compiled against a Program's slots.
 type evalNode struct {
 	kind evalKind
+	wild bool // the selector has a wildcard
 	kids []evalNode
 	slot int32
 	test *test
@@ -43,8 +44,8 @@ func (s *literalSet) add(id int32) {
 
 // evalBuilder compiles pattern expressions for a Program.
 type evalBuilder struct {
-	prog   *Program
-	slotOf map[string]int32
+	slotOf   map[string]int32
+	literals []map[string]int32 // per slot: literal → id
 }
 
 func (b *evalBuilder) build(n Node) evalNode {
@@ -73,7 +74,7 @@ func (b *evalBuilder) build(n Node) evalNode {
 		if t.op == OpEqual && !t.numeric && t.text.kind == matchExact {
 			var set literalSet
 			set.add(b.literalID(slot, t.text.exact))
-			return evalNode{kind: evalSet, slot: slot, set: set}
+			return evalNode{kind: evalSet, wild: t.wildcard, slot: slot, set: set}
 		}
 		return evalNode{kind: evalTest, slot: slot, test: t}
 	}
@@ -81,10 +82,10 @@ func (b *evalBuilder) build(n Node) evalNode {
 }
 
 func (b *evalBuilder) literalID(slot int32, lit string) int32 {
-	m := b.prog.literals[slot]
+	m := b.literals[slot]
 	if m == nil {
 		m = map[string]int32{}
-		b.prog.literals[slot] = m
+		b.literals[slot] = m
 	}
 	id, ok := m[lit]
 	if !ok {
@@ -165,7 +166,7 @@ func (d *Doc) eval(n *evalNode) bool {
 		}
 		return false
 	case evalSet:
-		if !d.prog.wild[n.slot] {
+		if !n.wild {
 			id := d.litID[n.slot]
 			if d.litGen[n.slot] != d.gen {
 				id = d.literal(n.slot)
@@ -263,10 +264,7 @@ func (d *Doc) literalOf(slot int32, cp *capture) int32 {
 	if cp.kind != kindString && cp.kind != kindNumber {
 		return -1
 	}
-	if id, ok := d.prog.literals[slot][string(d.textOf(cp))]; ok {
-		return id
-	}
-	return -1
+	return d.prog.literals[slot].find(d.textOf(cp))
 }
 
 // textOf returns a string's unescaped contents or a number's original text.

@@ -17,8 +17,7 @@ type Program struct {
 	evals    []evalNode // the compiled expression of patterns[i]
 	root     *state
 	paths    []string           // the selector path captured in each slot
-	wild     []bool             // per slot: the path has a wildcard, so it may select several values
-	literals []map[string]int32 // per slot: the exact literals compared with it, and their ids
+	literals []nameTable // per slot: the exact literals compared with it; a literal's id is its index
 }
 
 // state is a state of the automaton that Doc.Reset follows through a
@@ -26,18 +25,12 @@ type Program struct {
 // Member and index transitions lead to the states of the value's children;
 // children without a transition are skipped unread.
 type state struct {
-	slots     []int32 // selector paths that end here: the value is captured for each
-	names     []edge  // named member transitions
-	filter    uint64  // bloom filter over the names' first byte and length
-	table     []int32 // open-addressing hash table over names: index+1, 0 = empty
-	anyMember *state  // .*: every member not named (named ones include it)
+	slots     []int32   // selector paths that end here: the value is captured for each
+	names     nameTable // named member transitions
+	next      []*state  // the state of each name
+	anyMember *state    // .*: every member not named (named ones include it)
 	indexes   []indexEdge
 	anyIndex  *state // [*]
-}
-
-type edge struct {
-	name string
-	next *state
 }
 
 type indexEdge struct {
@@ -45,66 +38,88 @@ type indexEdge struct {
 	next  *state
 }
 
-func (s *state) object() bool { return len(s.names) > 0 || s.anyMember != nil }
+func (s *state) object() bool { return len(s.next) > 0 || s.anyMember != nil }
 func (s *state) array() bool  { return len(s.indexes) > 0 || s.anyIndex != nil }
 
 // member returns the state of the member named key, or nil to skip it.
-// Most keys of a record are not wanted, and the hash table usually rejects
-// them without comparing a single name.
 func (s *state) member(key []byte) *state {
-	if len(key) == 0 || s.filter&filterBit(key) == 0 {
-		return s.anyMember // names are never empty
+	if i := s.names.find(key); i >= 0 {
+		return s.next[i]
 	}
-	mask := uint32(len(s.table) - 1)
-	for h := nameHash(key) & mask; ; h = (h + 1) & mask {
-		k := s.table[h]
-		if k == 0 {
-			return s.anyMember
+	return s.anyMember
+}
+
+// nameTable finds a key among a fixed set of names. Most keys of a record
+// are not wanted: a one-word bloom filter over the first byte and the
+// length rejects most of them with one test; the others are looked up by
+// open addressing on a hash of the length and three bytes.
+type nameTable struct {
+	names  []string
+	filter uint64
+	table  []int32 // index+1, 0 = empty; at most a quarter full
+	empty  int32   // the index of "", or -1
+}
+
+func newNameTable(names []string) nameTable {
+	t := nameTable{names: names, empty: -1}
+	if len(names) == 0 {
+		return t
+	}
+	size := 8
+	for size < 4*len(names) {
+		size *= 2
+	}
+	t.table = make([]int32, size)
+	mask := uint32(size - 1)
+	for i, name := range names {
+		if name == "" {
+			t.empty = int32(i)
+			continue
 		}
-		if e := &s.names[k-1]; e.name == string(key) {
-			return e.next
+		t.filter |= filterBit([]byte(name))
+		h := nameHash([]byte(name)) & mask
+		for t.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		t.table[h] = int32(i + 1)
+	}
+	return t
+}
+
+// find returns the index of key among the names, or -1.
+func (t *nameTable) find(key []byte) int32 {
+	if len(key) == 0 {
+		return t.empty
+	}
+	if t.filter&filterBit(key) == 0 {
+		return -1
+	}
+	mask := uint32(len(t.table) - 1)
+	for h := nameHash(key) & mask; ; h = (h + 1) & mask {
+		k := t.table[h]
+		if k == 0 {
+			return -1
+		}
+		if t.names[k-1] == string(key) {
+			return k - 1
 		}
 	}
 }
 
-// filterBit selects the bit of state.filter for a key's first byte and
-// length; one word rejects most unwanted keys with a single test.
+// filterBit selects the bit of nameTable.filter for a non-empty key.
 func filterBit(key []byte) uint64 {
 	return 1 << ((uint(key[0]) ^ uint(len(key))*5) & 63)
 }
 
-// nameHash mixes a key's length and its first, middle and last bytes.
+// nameHash mixes a non-empty key's length and its first, middle and last
+// bytes.
 func nameHash(key []byte) uint32 {
 	n := len(key)
-	if n == 0 {
-		return 0
-	}
 	h := uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24
 	h ^= h >> 15
 	h *= 0x2c1b3c6d
 	h ^= h >> 12
 	return h
-}
-
-// buildTable fills s.table with s.names, at most a quarter full.
-func (s *state) buildTable() {
-	if len(s.names) == 0 {
-		return
-	}
-	size := 8
-	for size < 4*len(s.names) {
-		size *= 2
-	}
-	s.table = make([]int32, size)
-	mask := uint32(size - 1)
-	for i, e := range s.names {
-		s.filter |= filterBit([]byte(e.name))
-		h := nameHash([]byte(e.name)) & mask
-		for s.table[h] != 0 {
-			h = (h + 1) & mask
-		}
-		s.table[h] = int32(i + 1)
-	}
 }
 
 // element returns the state of array element i, or nil to skip it.
@@ -143,19 +158,25 @@ func Compile(patterns ...*Pattern) *Program {
 			slot := int32(len(prog.paths))
 			slotOf[path] = slot
 			prog.paths = append(prog.paths, path)
-			prog.wild = append(prog.wild, c.Selector.HasWildcard())
 			trie.insert(c.Selector.Segments, &nodes).slot = slot
 		})
 	}
 	b := &automatonBuilder{memo: map[string]*state{}}
 	prog.root = b.state([]*trieNode{trie})
-	prog.literals = make([]map[string]int32, len(prog.paths))
-	eb := &evalBuilder{prog: prog, slotOf: slotOf}
+	eb := &evalBuilder{slotOf: slotOf, literals: make([]map[string]int32, len(prog.paths))}
 	prog.evals = make([]evalNode, len(patterns))
 	for i, p := range patterns {
 		if p.root != nil {
 			prog.evals[i] = eb.build(p.root)
 		}
+	}
+	prog.literals = make([]nameTable, len(prog.paths))
+	for slot, ids := range eb.literals {
+		names := make([]string, len(ids))
+		for lit, id := range ids {
+			names[id] = lit
+		}
+		prog.literals[slot] = newNameTable(names)
 	}
 	return prog
 }
@@ -274,16 +295,17 @@ func (b *automatonBuilder) state(set []*trieNode) *state {
 		}
 	}
 	slices.Sort(names)
-	for _, name := range slices.Compact(names) {
+	names = slices.Compact(names)
+	for _, name := range names {
 		next := slices.Clone(anyMembers)
 		for _, n := range set {
 			if c := n.members[name]; c != nil {
 				next = append(next, c)
 			}
 		}
-		s.names = append(s.names, edge{name, b.state(next)})
+		s.next = append(s.next, b.state(next))
 	}
-	s.buildTable()
+	s.names = newNameTable(names)
 	slices.Sort(indexes)
 	for _, i := range slices.Compact(indexes) {
 		next := slices.Clone(anyIndexes)
