@@ -271,6 +271,9 @@ func TestNoAllocations(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, run); allocs != 0 {
 		t.Errorf("Reset+Eval allocates %.1f times per run", allocs)
 	}
+	if raceEnabled {
+		return // Match's sync.Pool drops Docs on purpose under the race detector
+	}
 	match := func() { pats[0].Match(records[1]) }
 	match()
 	if allocs := testing.AllocsPerRun(100, match); allocs != 0 {

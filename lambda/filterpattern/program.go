@@ -16,7 +16,7 @@ type Program struct {
 	index    map[*Pattern]int
 	evals    []evalNode // the compiled expression of patterns[i]
 	root     *state
-	paths    []string           // the selector path captured in each slot
+	paths    []string    // the selector path captured in each slot
 	literals []nameTable // per slot: the exact literals compared with it; a literal's id is its index
 }
 
