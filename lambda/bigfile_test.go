@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailwatch/trailwatch/lambda/internal/detector"
 	"github.com/trailwatch/trailwatch/lambda/internal/localaws"
 )
 
@@ -46,7 +47,7 @@ func TestDetector_bigFile(t *testing.T) {
 	if res.ErrorType != "" || res.TimedOut {
 		t.Fatalf("invocation failed: %s %s", res.ErrorType, res.Payload)
 	}
-	var sum Summary
+	var sum detector.Summary
 	if err := json.Unmarshal(res.Payload, &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailwatch/trailwatch/lambda/internal/detector"
 	"github.com/trailwatch/trailwatch/lambda/internal/localaws"
 )
 
@@ -146,13 +147,13 @@ func (st *stack) invoke(t *testing.T, payload any) localaws.Result {
 }
 
 // invokeOK runs one invocation that must succeed and returns its summary.
-func (st *stack) invokeOK(t *testing.T, payload any) Summary {
+func (st *stack) invokeOK(t *testing.T, payload any) detector.Summary {
 	t.Helper()
 	res := st.invoke(t, payload)
 	if res.ErrorType != "" {
 		t.Fatalf("invocation failed: %s %s", res.ErrorType, res.Payload)
 	}
-	var s Summary
+	var s detector.Summary
 	if err := json.Unmarshal(res.Payload, &s); err != nil {
 		t.Fatalf("response %s: %v", res.Payload, err)
 	}
@@ -440,7 +441,7 @@ func TestDetector_everyRule(t *testing.T) {
 	st.s3.Put(t, testBucket, logKey, body)
 
 	sum := st.invokeOK(t, s3Event(objectRef{logKey, int64(len(body))}))
-	want := Summary{Objects: 1, Scanned: 1, Records: len(records), Matches: 18, Alerts: 14}
+	want := detector.Summary{Objects: 1, Scanned: 1, Records: len(records), Matches: 18, Alerts: 14}
 	if sum != want {
 		t.Errorf("summary = %+v, want %+v", sum, want)
 	}

@@ -2,8 +2,9 @@
 // built with -tags lambda.norpc). Invoked for each CloudTrail log file delivered to S3, it scans
 // the file with the embedded CIS rules and publishes one SNS alert per rule that matched.
 //
-// Configuration comes from the environment (see Config); AWS endpoints, region and credentials
-// follow the AWS SDK's own settings, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SNS included.
+// This package is the composition root only: the work is done by internal/detector, configured
+// from the environment (see detector.Config); AWS endpoints, region and credentials follow the
+// AWS SDK's own settings, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SNS included.
 package main
 
 import (
@@ -20,10 +21,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailwatch/trailwatch/lambda/detect"
+	"github.com/trailwatch/trailwatch/lambda/internal/detector"
 	"github.com/trailwatch/trailwatch/lambda/internal/emf"
 )
 
@@ -36,10 +36,10 @@ func main() {
 }
 
 // newHandler builds everything an invocation needs, once per container.
-func newHandler(ctx context.Context) (*Handler, error) {
+func newHandler(ctx context.Context) (*detector.Handler, error) {
 	start := time.Now()
-	cfg, cfgErr := LoadConfig(os.LookupEnv)
-	log := NewLogger(os.Stdout, cfg.LogLevel)
+	cfg, cfgErr := detector.LoadConfig(os.LookupEnv)
+	log := detector.NewLogger(os.Stdout, cfg.LogLevel)
 	slog.SetDefault(log)
 	if cfgErr != nil {
 		return nil, fmt.Errorf("configuration: %w", cfgErr)
@@ -59,17 +59,8 @@ func newHandler(ctx context.Context) (*Handler, error) {
 		"eventsPerAlert", cfg.EventsPerAlert, "region", awsCfg.Region,
 		"rules_ms", float64(rulesLoaded.Sub(start).Microseconds())/1000,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
-	return &Handler{
-		Objects: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-			// CloudTrail's objects may carry no checksum; that is not worth a line per file.
-			o.DisableLogOutputChecksumValidationSkipped = true
-		}),
-		Alerts:         &SNSPublisher{API: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN},
-		Rules:          rules,
-		EventsPerAlert: cfg.EventsPerAlert,
-		Log:            log,
-		Metrics:        emf.New(os.Stdout, "Trailwatch", emf.Dimension{Name: "Service", Value: "trailwatch"}),
-	}, nil
+	metrics := emf.New(os.Stdout, "Trailwatch", emf.Dimension{Name: "Service", Value: "trailwatch"})
+	return detector.New(awsCfg, cfg, rules, log, metrics), nil
 }
 
 // limitMemory sets the Go soft memory limit to 80% of the function's memory unless GOMEMLIMIT

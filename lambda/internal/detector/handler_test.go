@@ -1,4 +1,4 @@
-package main
+package detector
 
 import (
 	"bytes"
@@ -262,5 +262,28 @@ func TestHandle_unrecognizedEvent(t *testing.T) {
 	}
 	if l := f.logLines("invocation failed"); len(l) != 1 {
 		t.Errorf("failure lines = %v", l)
+	}
+}
+
+func TestProcessObject(t *testing.T) {
+	f := newHandlerFixture(t)
+	f.put(t, logKey, stopLogging)
+	sum, err := f.h.ProcessObject(context.Background(), bucket, logKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Objects != 1 || sum.Scanned != 1 || sum.Alerts != 1 || len(f.topic.alerts) != 1 {
+		t.Errorf("summary = %+v with %d alerts, want the object scanned and one alert", sum, len(f.topic.alerts))
+	}
+
+	sum, err = f.h.ProcessObject(context.Background(), bucket, logKey2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Missing != 1 || len(f.topic.alerts) != 2 {
+		t.Fatalf("summary = %+v, want the absent object reported missing", sum)
+	}
+	if a := f.topic.alerts[1]; a.Rule.ID != "trailwatch/"+alert.MissingLogFile || strings.Contains(a.Detail, "announced") {
+		t.Errorf("alert %s %q, want a missing-file alert that names no event", a.Rule.ID, a.Detail)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package detector
 
 import (
 	"context"
@@ -99,8 +99,20 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Summary,
 	for _, ig := range ev.Ignored {
 		h.Log.InfoContext(ctx, "event ignored", "source", ig.Source, "reason", ig.Reason)
 	}
+	return h.run(ctx, ev.Objects)
+}
+
+// ProcessObject processes one object named directly rather than by an event, as `trailwatch
+// replay` does for the objects of failed invocations. It behaves as Handle does for an event
+// naming that one object, alerts and failures alike.
+func (h *Handler) ProcessObject(ctx context.Context, bucket, key string) (Summary, error) {
+	return h.run(ctx, []trigger.Object{{Bucket: bucket, Key: key, RawKey: key, Size: -1, Source: "request"}})
+}
+
+// run processes objects in order and stops at the first failure.
+func (h *Handler) run(ctx context.Context, objects []trigger.Object) (Summary, error) {
 	inv := h.begin(ctx)
-	inv.summary.Objects = len(ev.Objects)
+	inv.summary.Objects = len(objects)
 
 	// Calls in flight are cancelled half a margin before the deadline.
 	work := ctx
@@ -109,8 +121,8 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Summary,
 		work, cancel = context.WithDeadline(ctx, inv.deadline.Add(-inv.margin/2))
 		defer cancel()
 	}
-	for i, obj := range ev.Objects {
-		err := inv.check(h.now(), fmt.Sprintf("before object %d of %d", i+1, len(ev.Objects)))
+	for i, obj := range objects {
+		err := inv.check(h.now(), fmt.Sprintf("before object %d of %d", i+1, len(objects)))
 		if err == nil {
 			err = h.processObject(work, inv, obj)
 		}
@@ -120,7 +132,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Summary,
 		if err != nil {
 			attrs := []any{
 				"error", err.Error(),
-				"objectsDone", i, "objects", len(ev.Objects),
+				"objectsDone", i, "objects", len(objects),
 				"bucket", obj.Bucket, "key", obj.Key,
 				"alertsPublished", len(inv.sent), "published", inv.sent,
 			}
@@ -199,7 +211,10 @@ func (h *Handler) processObject(ctx context.Context, inv *invocation, obj trigge
 	out, err := h.getObject(ctx, obj)
 	if isNoSuchKey(err) {
 		rep.outcome = "missing"
-		detail := fmt.Sprintf("GetObject s3://%s/%s: the object does not exist (NoSuchKey); S3 announced it via %s", obj.Bucket, obj.Key, obj.Source)
+		detail := fmt.Sprintf("GetObject s3://%s/%s: the object does not exist (NoSuchKey)", obj.Bucket, obj.Key)
+		if obj.Source != "request" {
+			detail += "; S3 announced it via " + obj.Source
+		}
 		a := alert.Operational(alert.MissingLogFile, "CloudTrail log file missing", "medium", alert.Object{Bucket: obj.Bucket, Key: obj.Key}, detail)
 		return h.publish(ctx, inv, rep, a)
 	}

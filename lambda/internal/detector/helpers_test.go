@@ -1,0 +1,85 @@
+package detector
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	logKey  = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/111122223333_CloudTrail_us-east-1_20261124T1015Z_a1B2c3D4e5F6g7H8.json.gz"
+	logKey2 = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/111122223333_CloudTrail_us-east-1_20261124T1020Z_Q9w8E7r6T5y4U3i2.json.gz"
+	bucket  = "trail-logs-111122223333"
+)
+
+type objectRef struct {
+	key  string
+	size int64
+}
+
+// s3Event is an S3 event notification naming objects of the test bucket, keys form-encoded as S3
+// writes them.
+func s3Event(objs ...objectRef) map[string]any {
+	recs := make([]any, len(objs))
+	for i, o := range objs {
+		recs[i] = map[string]any{
+			"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+			"eventTime": "2026-11-24T10:15:02.311Z", "eventName": "ObjectCreated:Put",
+			"s3": map[string]any{
+				"s3SchemaVersion": "1.0",
+				"bucket":          map[string]any{"name": bucket, "arn": "arn:aws:s3:::" + bucket},
+				"object":          map[string]any{"key": strings.ReplaceAll(url.QueryEscape(o.key), "%2F", "/"), "size": o.size},
+			},
+		}
+	}
+	return map[string]any{"Records": recs}
+}
+
+// fixtureRecords returns the records of the Lambda's testdata/cloudtrail/all-rules.json.
+func fixtureRecords(t testing.TB) []json.RawMessage {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cloudtrail", "all-rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Records
+}
+
+// trailFile renders records as CloudTrail writes them, compact {"Records":[...]}.
+func trailFile(t testing.TB, records []json.RawMessage) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	buf.WriteString(`{"Records":[`)
+	for i, r := range records {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := json.Compact(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf.WriteString("]}")
+	return buf.Bytes()
+}
+
+func gzipBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,28 @@
+package detector
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/trailwatch/trailwatch/lambda/detect"
+	"github.com/trailwatch/trailwatch/lambda/internal/emf"
+)
+
+// New returns a Handler that reads objects with an S3 client and publishes alerts to
+// cfg.TopicARN with an SNS client, both made from awsCfg. metrics may be nil.
+func New(awsCfg aws.Config, cfg Config, rules *detect.RuleSet, log *slog.Logger, metrics *emf.Logger) *Handler {
+	return &Handler{
+		Objects: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+			// CloudTrail's objects may carry no checksum; that is not worth a line per file.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		}),
+		Alerts:         &SNSPublisher{API: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN},
+		Rules:          rules,
+		EventsPerAlert: cfg.EventsPerAlert,
+		Log:            log,
+		Metrics:        metrics,
+	}
+}
