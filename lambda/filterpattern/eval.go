@@ -134,14 +134,25 @@ func (p *Pattern) Eval(d *Doc) bool {
 	}
 	pats := d.prog.patterns
 	i := d.hint
-	if i >= len(pats) || pats[i] != p {
+	if i >= len(pats) {
+		i = 0 // the next record, evaluated in the same order
+	}
+	if pats[i] != p {
 		var ok bool
 		if i, ok = d.prog.index[p]; !ok {
 			panic("filterpattern: Eval of a pattern that is not part of the Doc's Program: " + p.src)
 		}
 	}
 	d.hint = i + 1
-	return d.eval(&d.prog.evals[i])
+	n := &d.prog.evals[i]
+	if n.kind == evalSet && !n.wild { // the shape of most CIS patterns, inline
+		id := d.litID[n.slot]
+		if d.litGen[n.slot] != d.gen {
+			id = d.literal(n.slot)
+		}
+		return n.set.has(id)
+	}
+	return d.eval(n)
 }
 
 // evalAt evaluates the Program's i-th pattern.

@@ -449,6 +449,11 @@ func (d *Doc) skipContainer(i int) int {
 		case c == '"':
 			if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 && b[i+j] != '\\' {
 				i += j + 2 // the common case: no backslash before the quote
+				// A key and its string value, or a value and the next key,
+				// are mostly separated by one ':' or ','.
+				if i+1 < len(b) && b[i+1] == '"' && (b[i] == ':' || b[i] == ',') {
+					i++
+				}
 				continue
 			}
 			end := skipString(b, i+1)
@@ -548,12 +553,6 @@ const (
 	ones  = 0x0101010101010101
 	highs = 0x8080808080808080
 )
-
-// equalBytes marks exactly the bytes of w equal to c with their high bit.
-func equalBytes(w uint64, c byte) uint64 {
-	t := w ^ (ones * uint64(c))
-	return ^((t&^highs + ^uint64(highs)) | t | ^uint64(highs))
-}
 
 // hasByte marks the bytes of w equal to c with their high bit. The lowest
 // mark is exact; marks above it may be spurious.
