@@ -74,29 +74,14 @@ func (tc *ThresholdCounter) Add(rule *Rule, record []byte) (*ThresholdAlert, err
 	if th == nil {
 		return nil, nil
 	}
-	fields, err := decodeRecord(record)
+	slot, err := th.Slot(record)
 	if err != nil {
 		return nil, err
 	}
-	at, err := eventTime(fields)
-	if err != nil {
-		return nil, err
-	}
-	width := int64(th.Window / time.Second)
-	start := at.Unix() - mod(at.Unix(), width)
-	group := make([]string, len(th.GroupBy))
-	for i, p := range th.GroupBy {
-		group[i] = valueAt(fields, p)
-	}
-	key := windowKey{rule: rule, start: start, group: strings.Join(group, "\x00")}
+	key := windowKey{rule: rule, start: slot.Start.Unix(), group: strings.Join(slot.Group, "\x00")}
 	w := tc.windows[key]
 	if w == nil {
-		w = &Window{
-			Rule:  rule,
-			Group: group,
-			Start: time.Unix(start, 0).UTC(),
-			End:   time.Unix(start+width, 0).UTC(),
-		}
+		w = &Window{Rule: rule, Group: slot.Group, Start: slot.Start, End: slot.End}
 		tc.windows[key] = w
 	}
 	w.Count++
@@ -110,9 +95,50 @@ func (tc *ThresholdCounter) Add(rule *Rule, record []byte) (*ThresholdAlert, err
 		return nil, nil
 	}
 	w.Alerted = true
-	a := &ThresholdAlert{Rule: rule, Group: group, Start: w.Start, End: w.End, Count: w.Count, Events: w.events}
+	a := &ThresholdAlert{Rule: rule, Group: w.Group, Start: w.Start, End: w.End, Count: w.Count, Events: w.events}
 	w.events = nil
 	return a, nil
+}
+
+// Slot is where a matching record counts for a threshold: its window of
+// eventTime and its group.
+type Slot struct {
+	// Start and End bound the tumbling window, aligned to the Unix epoch
+	// like CloudWatch periods: Start is a multiple of the window width.
+	Start, End time.Time
+	// Group holds the values at GroupBy, in order; "" for a path the record
+	// does not have.
+	Group []string
+	// EventTime is the record's own eventTime.
+	EventTime time.Time
+}
+
+// Slot returns the window and group a matching record counts towards. The
+// window is the record's, whenever its log file arrives, so a late file
+// still completes an older window. The error reports a record without a
+// readable eventTime.
+func (th *Threshold) Slot(record []byte) (Slot, error) {
+	fields, err := decodeRecord(record)
+	if err != nil {
+		return Slot{}, err
+	}
+	at, err := eventTime(fields)
+	if err != nil {
+		return Slot{}, err
+	}
+	start, end := th.WindowAt(at)
+	group := make([]string, len(th.GroupBy))
+	for i, p := range th.GroupBy {
+		group[i] = valueAt(fields, p)
+	}
+	return Slot{Start: start, End: end, Group: group, EventTime: at}, nil
+}
+
+// WindowAt returns the bounds of the window that holds t: [start, end).
+func (th *Threshold) WindowAt(t time.Time) (start, end time.Time) {
+	width := int64(th.Window / time.Second)
+	s := t.Unix() - mod(t.Unix(), width)
+	return time.Unix(s, 0).UTC(), time.Unix(s+width, 0).UTC()
 }
 
 // Windows returns every window seen, by rule, then start, then group.
