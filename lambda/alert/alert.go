@@ -57,6 +57,11 @@ type Alert struct {
 	Detail string `json:"detail,omitempty"`
 	// RecordsRead counts the records read before an unreadable file broke off.
 	RecordsRead *int `json:"recordsRead,omitempty"`
+	// MatchedBecause lists the rule's conditions that held for the events,
+	// each once, in pattern order ("eventName = StopLogging"). The caller
+	// sets it from the rule's pattern (package explain); empty for
+	// operational alerts.
+	MatchedBecause []string `json:"matchedBecause,omitempty"`
 }
 
 // New builds the alert for rule matched matchCount times in obj; raws are the
@@ -194,6 +199,12 @@ func (a *Alert) clean() *Alert {
 	c.Account = cleanLine(a.Account, maxShort)
 	c.Region = cleanLine(a.Region, maxShort)
 	c.Detail = cleanText(a.Detail, maxDetail)
+	if len(a.MatchedBecause) > 0 {
+		c.MatchedBecause = make([]string, 0, min(len(a.MatchedBecause), maxReasons))
+		for _, r := range a.MatchedBecause[:min(len(a.MatchedBecause), maxReasons)] {
+			c.MatchedBecause = append(c.MatchedBecause, cleanLine(r, maxReason))
+		}
+	}
 	c.Events = make([]Event, len(a.Events))
 	for i, e := range a.Events {
 		c.Events[i] = e.clean()

@@ -190,13 +190,17 @@ func TestGolden(t *testing.T) {
 		alert func() *Alert
 	}{
 		{"root-console-login", func() *Alert {
-			return New(cis33, rootLogFile, 1, readRecords(t, "root-console-login.json"))
+			a := New(cis33, rootLogFile, 1, readRecords(t, "root-console-login.json"))
+			a.MatchedBecause = []string{`userIdentity.type = "Root"`, "userIdentity.invokedBy NOT EXISTS", `eventType != "AwsServiceEvent"`}
+			return a
 		}},
 		{"unauthorized-storm", func() *Alert {
-			return New(cis31, Object{
+			a := New(cis31, Object{
 				Bucket: "org-cloudtrail-logs-123456789012",
 				Key:    "AWSLogs/123456789012/CloudTrail/us-east-1/2024/10/21/123456789012_CloudTrail_us-east-1_20241021T0315Z_a1B2c3D4e5F6g7H8.json.gz",
 			}, 5000, storm)
+			a.MatchedBecause = []string{`errorCode = "*UnauthorizedOperation"`, `errorCode = "AccessDenied*"`}
+			return a
 		}},
 		{"sg-change", func() *Alert {
 			return New(cis310, Object{Key: "testdata/cloudtrail/sg-change.json"}, 2, readRecords(t, "sg-change.json"))
@@ -212,10 +216,13 @@ func TestGolden(t *testing.T) {
 				"corrupt input at byte 48213 after 17 records: gzip: invalid checksum").WithRecordsRead(records)
 		}},
 		{"hostile", func() *Alert {
-			return New(cis33, Object{
+			a := New(cis33, Object{
 				Bucket: "org-cloudtrail-logs-123456789012",
 				Key:    "AWSLogs/123456789012/CloudTrail/us-east-1/2024/08/02/x;rm -rf ~.json.gz",
 			}, 2, [][]byte{hostileRecord(t)})
+			// A condition written with control characters is cleaned like any other text.
+			a.MatchedBecause = []string{"eventName = \"ConsoleLogin\r\nSubject: [LOW] x\x1b[2J\""}
+			return a
 		}},
 	}
 	for _, tt := range tests {

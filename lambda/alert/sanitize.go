@@ -24,6 +24,8 @@ const (
 	maxDetail  = 2048 // operational alert detail
 	maxURL     = 512  // console links
 	maxTitle   = 200  // rule titles
+	maxReason  = 256  // one condition of "Matched because"
+	maxReasons = 20   // conditions listed under "Matched because"
 	// rule descriptions, written by the rule's author
 	maxDescription = 4096
 	maxKey         = 1024 // S3 object keys

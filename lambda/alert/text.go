@@ -57,6 +57,14 @@ func (a *Alert) writeHeadline(b *strings.Builder) {
 	if c := formatControls(a.Rule.Controls); c != "" {
 		fmt.Fprintf(b, "Controls: %s\n", c)
 	}
+	const because = "Matched because: "
+	for i, r := range a.MatchedBecause {
+		label := because
+		if i > 0 {
+			label = strings.Repeat(" ", len(because))
+		}
+		b.WriteString(label + r + "\n")
+	}
 	if a.Detail != "" {
 		b.WriteString("What went wrong: ")
 		b.WriteString(strings.ReplaceAll(a.Detail, "\n", "\n  "))
