@@ -17,6 +17,7 @@ import (
 	"github.com/trailwatch/trailwatch/lambda/alert"
 	"github.com/trailwatch/trailwatch/lambda/cloudtrail"
 	"github.com/trailwatch/trailwatch/lambda/detect"
+	"github.com/trailwatch/trailwatch/lambda/explain"
 	"github.com/trailwatch/trailwatch/lambda/internal/emf"
 	"github.com/trailwatch/trailwatch/lambda/internal/trigger"
 )
@@ -255,6 +256,7 @@ func (h *Handler) processObject(ctx context.Context, inv *invocation, obj trigge
 				continue
 			}
 			a := alert.New(alertRule(rr.Rule), alert.Object{Bucket: obj.Bucket, Key: obj.Key}, rr.Count, rr.Events)
+			a.MatchedBecause = explain.Why(rr.Rule.Pattern, rr.Events)
 			if err := h.publish(ctx, inv, rep, a); err != nil {
 				return err
 			}
