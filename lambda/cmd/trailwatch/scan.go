@@ -11,6 +11,7 @@ import (
 	"github.com/trailwatch/trailwatch/lambda/alert"
 	"github.com/trailwatch/trailwatch/lambda/cloudtrail"
 	"github.com/trailwatch/trailwatch/lambda/detect"
+	"github.com/trailwatch/trailwatch/lambda/explain"
 )
 
 var scanCmd = &command{
@@ -99,13 +100,15 @@ func runScan(c *command, e *env, args []string) int {
 		return exitUsage
 	}
 	s := &scanner{
-		env:       e,
-		rules:     rs,
-		format:    format,
-		perAlert:  *perAlert,
-		counter:   detect.NewThresholdCounter(),
-		matches:   map[string]int{},
-		threshold: map[string]int{},
+		env:        e,
+		rules:      rs,
+		format:     format,
+		perAlert:   *perAlert,
+		counter:    detect.NewThresholdCounter(),
+		matches:    map[string]int{},
+		threshold:  map[string]int{},
+		perRule:    newRuleTally(),
+		explainers: map[*detect.Rule]*explain.Explainer{},
 	}
 	s.counter.MaxEvents = *perAlert
 	in := e.expandPaths(paths)
@@ -114,6 +117,7 @@ func runScan(c *command, e *env, args []string) int {
 		s.scanFile(f)
 	}
 	fmt.Fprintln(e.stderr, s.summary(in))
+	fmt.Fprint(e.stderr, s.ruleTable())
 	if s.failed > 0 {
 		return exitFail
 	}
@@ -171,6 +175,15 @@ type scanner struct {
 	matches                        map[string]int // per rule id, excluded matches not counted
 	threshold                      map[string]int // threshold alerts per rule id
 	printed                        bool           // a text alert has been printed
+	perRule                        ruleTally      // the closing table
+	explainers                     map[*detect.Rule]*explain.Explainer
+}
+
+// fileScan is one log file while its matches are reported.
+type fileScan struct {
+	in      input
+	obj     alert.Object
+	crossed []*detect.ThresholdAlert // threshold windows this file completed
 }
 
 // scanFile evaluates one input and prints its matches.
@@ -182,42 +195,59 @@ func (s *scanner) scanFile(in input) {
 		return
 	}
 	defer rc.Close()
-	s.files++
-	obj := alert.Object{Key: in.name}
-	var crossed []*detect.ThresholdAlert
-	opts := detect.ScanOptions{
-		MaxEvents: s.perAlert,
-		OnMatch: func(rule *detect.Rule, record []byte) {
-			s.matches[rule.ID]++
-			if s.format == formatJSON {
-				s.printMatch(in, rule, record)
-			}
-			if rule.Threshold == nil {
-				return
-			}
-			a, err := s.counter.Add(rule, record)
-			if err != nil {
-				s.errorf("%s: rule %s: %v; the match is not counted towards its threshold", in.name, rule.ID, err)
-				return
-			}
-			if a != nil {
-				crossed = append(crossed, a)
-			}
-		},
-	}
+	f := s.beginFile(in, alert.Object{Key: in.name})
 	reader := cloudtrail.NewReader(rc)
-	res, err := s.rules.Scan(reader, opts)
+	res, err := s.rules.Scan(reader, detect.ScanOptions{
+		MaxEvents: s.perAlert,
+		OnMatch:   func(rule *detect.Rule, record []byte) { s.match(f, rule, record) },
+	})
+	s.endFile(f, res, err, reader.Records())
+}
+
+// beginFile counts a file whose content could be opened.
+func (s *scanner) beginFile(in input, obj alert.Object) *fileScan {
+	s.files++
+	return &fileScan{in: in, obj: obj}
+}
+
+// match reports one match of rule, in file order.
+func (s *scanner) match(f *fileScan, rule *detect.Rule, record []byte) {
+	s.matches[rule.ID]++
+	ev, _ := cloudtrail.ParseEvent(record)
+	s.perRule.principal(rule, ev)
+	if s.format == formatJSON {
+		s.printMatch(f.in, rule, ev)
+	}
+	if rule.Threshold == nil {
+		return
+	}
+	a, err := s.counter.Add(rule, record)
+	if err != nil {
+		s.errorf("%s: rule %s: %v; the match is not counted towards its threshold", f.in.name, rule.ID, err)
+		return
+	}
+	if a != nil {
+		f.crossed = append(f.crossed, a)
+	}
+}
+
+// endFile prints the alerts of a file once it has been read, and reports
+// what kept it from being read to the end.
+func (s *scanner) endFile(f *fileScan, res *detect.Result, err error, records int) {
 	if res != nil {
 		s.records += res.Records
 		s.excluded += sum(res.Excluded)
-		s.printResult(obj, res, crossed)
+		for id, n := range res.Excluded {
+			s.perRule.excluded[id] += n
+		}
+		s.printResult(f.obj, res, f.crossed)
 		if res.Malformed > 0 {
-			s.errorf("%s: %d of %d records are not JSON objects and were skipped", in.name, res.Malformed, res.Records)
+			s.errorf("%s: %d of %d records are not JSON objects and were skipped", f.in.name, res.Malformed, res.Records)
 			s.failed++
 		}
 	}
 	if err != nil {
-		s.errorf("%s", readError(in, err, reader.Records()))
+		s.errorf("%s", readError(f.in, err, records))
 		s.failed++
 	}
 }
@@ -229,15 +259,31 @@ func (s *scanner) printResult(obj alert.Object, res *detect.Result, crossed []*d
 		if rr.Rule.Threshold != nil || rr.Rule.Mode == detect.ModeShadow {
 			continue
 		}
-		s.printAlert(alert.New(alertRule(rr.Rule), obj, rr.Count, rr.Events))
+		s.printAlert(s.newAlert(rr.Rule, obj, rr.Count, rr.Events))
 	}
 	for _, ta := range crossed {
 		s.threshold[ta.Rule.ID]++
 		if ta.Rule.Mode == detect.ModeShadow {
 			continue
 		}
-		s.printAlert(alert.New(alertRule(ta.Rule), obj, ta.Count, ta.Events))
+		s.printAlert(s.newAlert(ta.Rule, obj, ta.Count, ta.Events))
 	}
+}
+
+// newAlert builds the alert the detector would publish, with the
+// conditions that held for its events.
+func (s *scanner) newAlert(rule *detect.Rule, obj alert.Object, count int, events [][]byte) *alert.Alert {
+	a := alert.New(alertRule(rule), obj, count, events)
+	x, ok := s.explainers[rule]
+	if !ok {
+		x, _ = explain.New(rule.Pattern) // nil: the alert goes without the reasons
+		s.explainers[rule] = x
+	}
+	if x != nil {
+		a.MatchedBecause = x.Why(events)
+	}
+	s.perRule.alerts[rule.ID]++
+	return a
 }
 
 // separator goes between two text alerts.
@@ -288,12 +334,14 @@ type matchLine struct {
 	ErrorCode          string `json:"errorCode,omitempty"`
 }
 
-func (s *scanner) printMatch(in input, rule *detect.Rule, record []byte) {
+// printMatch prints one line of --format json; ev is nil for a record that
+// is not a CloudTrail event.
+func (s *scanner) printMatch(in input, rule *detect.Rule, ev *cloudtrail.Event) {
 	line := matchLine{Rule: rule.ID, Severity: rule.Severity, Title: rule.Title, File: in.name}
 	if rule.Mode == detect.ModeShadow {
 		line.Mode = string(detect.ModeShadow)
 	}
-	if ev, err := cloudtrail.ParseEvent(record); err == nil {
+	if ev != nil {
 		line.EventTime = ev.EventTime
 		line.EventSource = ev.EventSource
 		line.EventName = ev.EventName
