@@ -30,6 +30,7 @@ const (
 	KeyEventsPerAlert             = "eventsPerAlert"
 	KeyLogLevel                   = "logLevel"
 	KeyLambdaAssetDir             = "lambdaAssetDir"
+	KeyCloudWatchCompat           = "cloudWatchCompat"
 )
 
 // Allowed values of the enumerated context keys.
@@ -67,6 +68,9 @@ type Config struct {
 	EventsPerAlert             int
 	LogLevel                   string // debug, info, warn or error
 	LambdaAssetDir             string // directory holding the arm64 bootstrap
+	// CloudWatchCompat also sends the trail to CloudWatch Logs, with one metric
+	// filter and alarm per rule: the shape Security Hub CloudWatch.1-14 check.
+	CloudWatchCompat bool
 }
 
 // DefaultConfig returns the configuration used for every key the context leaves unset.
@@ -121,6 +125,7 @@ func ParseConfig(get ContextGetter) (Config, error) {
 	c.EventsPerAlert = p.integer(KeyEventsPerAlert, c.EventsPerAlert, 1, 1000, "")
 	c.LogLevel = p.enum(KeyLogLevel, c.LogLevel, "debug", "info", "warn", "error")
 	c.LambdaAssetDir = p.str(KeyLambdaAssetDir, c.LambdaAssetDir)
+	c.CloudWatchCompat = p.boolean(KeyCloudWatchCompat, c.CloudWatchCompat)
 
 	if len(c.AlertEmails) == 0 && !p.failed(KeyAlertEmails) {
 		p.addf(KeyAlertEmails, "no address given: alerts need at least one recipient, e.g. -c %s=secops@example.com", KeyAlertEmails)
@@ -137,6 +142,11 @@ func ParseConfig(get ContextGetter) (Config, error) {
 		if c.DataEvents != DataEventsNone && !p.failed(KeyDataEvents) {
 			p.addf(KeyDataEvents, "%q needs the trail this stack creates, but %s is set: configure data events on the existing trail",
 				c.DataEvents, KeyExistingTrailBucket)
+		}
+		if c.CloudWatchCompat {
+			p.addf(KeyCloudWatchCompat, "needs the trail this stack creates, but %s is set: send the existing trail to "+
+				"CloudWatch Logs and create the metric filters on its log group (the rule files hold their exact texts)",
+				KeyExistingTrailBucket)
 		}
 	} else {
 		if c.ExistingTrailKMSKeyARN != "" {
@@ -251,6 +261,30 @@ func (p *parser) integer(key string, def, lo, hi int, why string) int {
 		return def
 	}
 	return n
+}
+
+// boolean accepts a JSON boolean from cdk.json or "true"/"false" from -c.
+func (p *parser) boolean(key string, def bool) bool {
+	switch v := p.get(key).(type) {
+	case nil:
+		return def
+	case bool:
+		return v
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "":
+			return def
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+		p.addf(key, "%q is not true or false", v)
+		return def
+	default:
+		p.addf(key, "%v is a %T, want true or false", v, v)
+		return def
+	}
 }
 
 // enum matches the value against allowed, case-insensitively, and returns the

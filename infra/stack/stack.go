@@ -33,6 +33,9 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	}
 	det := newDetector(stack, detectorProps{Config: cfg, Role: role, Archive: archive, Topic: topic, Key: key})
 	newAlarms(stack, cfg, det, topic)
+	if cfg.CloudWatchCompat {
+		addCloudWatchCompat(stack, archive, topic, key)
+	}
 
 	output(stack, "AlertTopicArn", topic.TopicArn(), "SNS topic of the alerts: subscribe further endpoints here")
 	output(stack, "LogBucketName", archive.Bucket.BucketName(), "bucket holding the CloudTrail log files")
