@@ -16,11 +16,13 @@ import (
 
 var scanCmd = &command{
 	name:    "scan",
-	summary: "run the rules over log files and print the alerts",
-	usage:   "trailwatch scan [--rules DIR] [--format text|json] [--events-per-alert N] PATH...",
-	help: `Evaluates the rules over every PATH, one log file at a time as the detector
-Lambda does, and prints every match. The rules are the embedded CIS rules
-unless --rules names a directory of rule files.
+	summary: "run the rules over log files, local or in S3, and print the alerts",
+	usage:   "trailwatch scan [--rules DIR] [--format text|json] [--events-per-alert N] [--since DAY] [--until DAY] [--account ID] [--region NAME] [--concurrency N] PATH...|s3://BUCKET[/PREFIX]...",
+	help: `Evaluates the rules over every PATH, or every CloudTrail log file in the
+S3 locations, one log file at a time as the detector Lambda does, and prints
+every match. The rules are the embedded CIS rules unless --rules names a
+directory of rule files: to see what an edited rule would have sent over
+the last month, scan the trail's bucket with --rules and --since 30d.
 
 Flags:
   --rules DIR             read the rule files (*.yaml, *.yml) in DIR instead
@@ -37,20 +39,51 @@ Flags:
   --events-per-alert N    how many events a text alert shows in full (default
                           20); the alert still counts every match
 
+Flags for s3:// locations:
+  --since DAY             only log files of DAY or later, by the date in their
+                          key; DAY is YYYY-MM-DD, or Nd for N days before today
+                          (UTC)
+  --until DAY             only log files of DAY or earlier
+  --account ID            only this account's log files; repeat the flag or
+                          separate IDs with commas
+  --region NAME           only log files of this region; repeat or separate
+                          with commas
+  --concurrency N         objects fetched and scanned at once (default 8)
+
+S3 locations:
+  s3://BUCKET[/PREFIX] reads the CloudTrail log files under PREFIX of a
+  trail's bucket, laid out as [prefix/]AWSLogs/[o-org/]<account>/CloudTrail/
+  <region>/YYYY/MM/DD/. The listing follows that layout, so the filters above
+  narrow what is listed, not only what is read; digest and Insights files are
+  never listed, and other objects are skipped as the detector skips them.
+  Objects are fetched concurrently but reported in key order, so the output
+  is the same as a local scan of the same files. While the scan runs, a
+  progress line (objects, megabytes, events, matches, rate, time left) is
+  kept on standard error when it is a terminal. Credentials, region and
+  endpoint come from the standard AWS configuration: AWS_PROFILE, AWS_REGION,
+  AWS_ENDPOINT_URL_S3 and the rest; the bucket's own region is found by
+  itself. s3:// locations and local PATHs cannot be mixed in one run.
+
 Rules in shadow mode are counted but print no text alert, as the detector
 publishes none for them. Rules with a threshold alert when enough matches
 fall into one window; the CLI counts them in memory across all the PATHs of
 one run, and prints the alert after the log file that completes the window.
 
 A summary goes to standard error: files and records read, files skipped, and
-matches per rule.
+matches per rule; then a table with, for each rule that matched, the
+matches, the distinct principals behind them, the matches its exclude
+entries suppressed, and the alerts the detector would have sent (one per
+rule and log file, thresholds applied, none for shadow rules). Each text
+alert says which of the rule's conditions held, as the e-mail does.
 
 ` + pathHelp + `
 Exit status:
   0  every input was read to the end, with or without matches
   1  an input could not be read, or not to the end: it is named on standard
      error with the number of records read before the damage; the matches up
-     to the damage are printed and the other inputs are still scanned
+     to the damage are printed and the other inputs are still scanned. For
+     s3:// locations also: an object could not be fetched, or the listing
+     failed (the scan stops there) or was interrupted
   2  usage error, or the rules do not load
 `,
 	run: runScan,
@@ -81,7 +114,12 @@ func runScan(c *command, e *env, args []string) int {
 	format := formatText
 	fs.Var(&format, "format", "")
 	perAlert := fs.Int("events-per-alert", detect.DefaultMaxEvents, "")
+	archive := addArchiveFlags(fs)
 	paths, err := parseArgs(fs, args)
+	var locs []s3Location
+	if err == nil {
+		locs, err = archive.split(paths)
+	}
 	switch {
 	case err != nil:
 	case len(paths) == 0:
@@ -111,6 +149,9 @@ func runScan(c *command, e *env, args []string) int {
 		explainers: map[*detect.Rule]*explain.Explainer{},
 	}
 	s.counter.MaxEvents = *perAlert
+	if len(locs) > 0 {
+		return s.scanArchive(locs, archive)
+	}
 	in := e.expandPaths(paths)
 	s.failed = in.failed
 	for _, f := range in.files {
