@@ -110,10 +110,10 @@ func TestExplain(t *testing.T) {
 		{
 			name:    "objects and hostile strings are shown escaped and cut",
 			pattern: `{ $.requestParameters.policy = "*" || $.userAgent = "x" }`,
-			record:  `{"requestParameters":{"policy":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{}}],"Version":"2012-10-17"}},"userAgent":"a\u001b[2Jb\u202ec"}`,
+			record:  `{"requestParameters":{"policy":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{}},{"Sid":"NoIAM","Effect":"Deny","Action":"iam:*","Resource":"*"}],"Version":"2012-10-17"}},"userAgent":"a\u001b[2Jb\u202ec"}`,
 			match:   false,
 			tree: "false  ||\n" +
-				"false  ├─ $.requestParameters.policy = \"*\"  found {\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{}}],...\n" +
+				"false  ├─ $.requestParameters.policy = \"*\"  found {\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{}},{\"Sid\":\"NoIAM\",\"Effect\":\"Deny\",\"Action\":\"iam:*\",\"Resource\":\"*\"}],\"Version\":\"2012-...\n" +
 				"false  └─ $.userAgent = \"x\"                 found \"a\\x1b[2Jb\\u202ec\"\n",
 		},
 		{

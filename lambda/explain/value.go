@@ -135,8 +135,9 @@ func selectValues(doc any, sel *filterpattern.Selector) []string {
 	return out
 }
 
-// maxValue is the longest value shown; longer ones are cut with "...".
-const maxValue = 80
+// maxValue is the longest value shown, enough for most ARNs; longer ones
+// are cut with "...".
+const maxValue = 160
 
 // render shows a selected value: strings quoted with every character that
 // is not graphic escaped (a value cannot move the cursor or reorder a

@@ -166,34 +166,45 @@ func TestScanArchive_sameAsLocal(t *testing.T) {
 			logs++
 		}
 	}
-	for _, format := range []string{"text", "json"} {
-		for _, url := range []string{"s3://" + archiveBucket, "s3://" + archiveBucket + "/corp-trail/"} {
-			t.Run(format+" "+url, func(t *testing.T) {
-				remote := runCLI("", "scan", "--format", format, "--concurrency", "3", url)
-				local := runCLI("", "scan", "--format", format, filepath.Join(a.dir, "corp-trail"))
-				if remote.code != 0 || local.code != 0 {
-					t.Fatalf("exit %d (local %d):\n%s\n%s", remote.code, local.code, remote.stderr, local.stderr)
-				}
-				if remote.stdout == "" {
-					t.Fatal("no output")
-				}
-				if got := a.local(remote.stdout); got != local.stdout {
-					t.Errorf("archive scan differs from the local scan:\n%s", lineDiff(local.stdout, got))
-				}
-				if table(remote.stderr) != table(local.stderr) || table(remote.stderr) == "" {
-					t.Errorf("tables differ:\n%s\nlocal:\n%s", remote.stderr, local.stderr)
-				}
-				if want := fmt.Sprintf("trailwatch: %d files,", logs); !strings.HasPrefix(remote.stderr, want) {
-					t.Errorf("summary %q, want it to start %q", remote.stderr, want)
-				}
-				// Threshold alerts (cis-3.6 counts sign-in failures across files) cross in the same places.
-				if format == "text" && !strings.Contains(remote.stdout, "cis-3.6 Console sign-in failed") {
-					t.Errorf("no threshold alert in:\n%s", remote.stdout)
-				}
-				if strings.ContainsAny(remote.stderr, "\r\x1b") {
-					t.Errorf("progress drawn on a stderr that is not a terminal: %q", remote.stderr)
-				}
-			})
+	// The second rule set has a threshold that carol's sign-in failures reach
+	// only in the organization account's file, after the first account's.
+	for _, rules := range [][]string{nil, {"--rules", explainData + "/rules"}} {
+		for _, format := range []string{"text", "json"} {
+			for _, url := range []string{"s3://" + archiveBucket, "s3://" + archiveBucket + "/corp-trail/"} {
+				t.Run(fmt.Sprint(rules, format, url), func(t *testing.T) {
+					args := append(append([]string{"scan", "--format", format}, rules...), "--concurrency", "3")
+					remote := runCLI("", append(args, url)...)
+					local := runCLI("", append(args, filepath.Join(a.dir, "corp-trail"))...)
+					if remote.code != 0 || local.code != 0 {
+						t.Fatalf("exit %d (local %d):\n%s\n%s", remote.code, local.code, remote.stderr, local.stderr)
+					}
+					if remote.stdout == "" {
+						t.Fatal("no output")
+					}
+					if got := a.local(remote.stdout); got != local.stdout {
+						t.Errorf("archive scan differs from the local scan:\n%s", lineDiff(local.stdout, got))
+					}
+					if table(remote.stderr) != table(local.stderr) || table(remote.stderr) == "" {
+						t.Errorf("tables differ:\n%s\nlocal:\n%s", remote.stderr, local.stderr)
+					}
+					if want := fmt.Sprintf("trailwatch: %d files,", logs); !strings.HasPrefix(remote.stderr, want) {
+						t.Errorf("summary %q, want it to start %q", remote.stderr, want)
+					}
+					if strings.ContainsAny(remote.stderr, "\r\x1b") {
+						t.Errorf("progress drawn on a stderr that is not a terminal: %q", remote.stderr)
+					}
+					if rules == nil || format != "text" {
+						return
+					}
+					crossed := "Subject: [HIGH] local-signin-failures Repeated console sign-in failures - 444455556666 us-east-1 (3 events)"
+					if n := strings.Count(remote.stdout, crossed); n != 2 {
+						t.Errorf("%d threshold alerts %q, want 2 (days 28 and 29):\n%s", n, crossed, remote.stdout)
+					}
+					if !strings.Contains(remote.stderr, "local-signin-failures") || !strings.Contains(remote.stderr, "threshold 3 in 5m per userIdentity.userName") {
+						t.Errorf("table without the threshold rule:\n%s", remote.stderr)
+					}
+				})
+			}
 		}
 	}
 	for _, key := range a.s3.Gets() {
