@@ -146,7 +146,7 @@ func (s *scanner) scanArchive(locs []s3Location, flags *archiveFlags) int {
 		s.errorf("interrupted: the summary covers the objects read so far")
 		failed = true
 	case listErr != nil:
-		s.errorf("%s", describeS3Error(listErr))
+		s.errorf("%s", describeAWSError(listErr))
 		failed = true
 	}
 	fmt.Fprintln(s.stderr, s.summary(inputs{skipped: skipped}))
@@ -210,7 +210,7 @@ func (s *scanner) fetchAndScan(ctx context.Context, j *objectJob, prog *progress
 func (s *scanner) report(j *objectJob, prog *progress) {
 	in := input{name: "s3://" + j.obj.bucket + "/" + j.obj.key}
 	if j.fetchErr != nil {
-		s.errorf("%s: %s", in.name, describeS3Error(j.fetchErr))
+		s.errorf("%s: %s", in.name, describeAWSError(j.fetchErr))
 		s.failed++
 		prog.done(0, 0)
 		return
@@ -228,12 +228,12 @@ func (s *scanner) report(j *objectJob, prog *progress) {
 	j.matches, j.res = nil, nil
 }
 
-// describeS3Error shortens the SDK's errors to the service's code and
+// describeAWSError shortens the SDK's errors to the service's code and
 // message where there is one.
-func describeS3Error(err error) string {
+func describeAWSError(err error) string {
 	var le *listError
 	if errors.As(err, &le) {
-		return "list " + le.where + ": " + describeS3Error(le.err)
+		return "list " + le.where + ": " + describeAWSError(le.err)
 	}
 	var nsk *types.NoSuchKey
 	if errors.As(err, &nsk) {
