@@ -78,6 +78,7 @@ var constructs = []string{
 	`{ $.userIdentity.* = "x" }`,
 	`{ $.requestParameters.['x.y'] = "z" }`,
 	`{ $.requestParameters.some-key = "v" }`,
+	`{ $.requestParameters.['say "hi"'] = "v" }`,
 	`{ $.EventName = "X" }`,
 	`{ $.eventName.x = "X" }`,
 	// Logic and precedence.

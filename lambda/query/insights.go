@@ -107,6 +107,9 @@ func (t *insightsTranslator) field(s *filterpattern.Selector) (string, error) {
 	for _, seg := range s.Segments {
 		switch seg.Kind {
 		case filterpattern.SegmentMember:
+			if strings.Contains(seg.Name, "`") {
+				return "", t.errorf(seg.Pos, "the key %q has a backquote, which a Logs Insights field name cannot hold", seg.Name)
+			}
 			if strings.Contains(seg.Name, ".") {
 				return "", t.errorf(seg.Pos, "the key %q contains a dot, and Logs Insights joins nested keys with dots", seg.Name)
 			}
@@ -217,34 +220,48 @@ func (t *insightsTranslator) equal(f string, c *filterpattern.Condition, isStrin
 	if g.any() {
 		return insightsEqual{"ispresent(" + f + ")", ""}, nil
 	}
+	like, notLike, ok := globRegexes(g)
+	if !ok {
+		return insightsEqual{}, t.errorf(v.Position, "%s: after a middle \"*\" CloudWatch matches the next text at its first "+
+			"occurrence only, which a Logs Insights regular expression cannot pin", v.Text)
+	}
+	if notLike == "" {
+		return insightsEqual{f + " like /" + like + "/", f + " not like /" + like + "/"}, nil
+	}
+	return insightsEqual{"(" + f + " like /" + like + "/ and " + f + " not like /" + notLike + "/)", ""}, nil
+}
+
+// globRegexes expresses a glob (not "*" alone) with regular expressions that
+// need no lookahead: the text matches the glob when it matches like and, if
+// notLike is not "", does not match notLike. ok is false for a glob with a
+// part between two "*" and text after the last "*", whose match depends on
+// where a first occurrence is. The expressions are quoted for "/" delimiters.
+func globRegexes(g glob) (like, notLike string, ok bool) {
+	start := ""
+	if g.Prefix != "" {
+		start = "^" + quoteRegex(g.Prefix, '/')
+	}
 	if g.Open {
 		// Every part need only occur, in order: first occurrences do.
-		re := ""
-		if g.Prefix != "" {
-			re = "^" + quoteRegex(g.Prefix, '/')
-		}
+		re := start
 		for i, part := range g.Parts {
 			if i > 0 || g.Prefix != "" {
 				re += `[\s\S]*`
 			}
 			re += quoteRegex(part, '/')
 		}
-		return insightsEqual{f + " like /" + re + "/", f + " not like /" + re + "/"}, nil
+		return re, "", true
 	}
 	if len(g.Parts) > 1 {
-		return insightsEqual{}, t.errorf(v.Position, "%s: after a middle \"*\" CloudWatch matches the next text at its first "+
-			"occurrence only, which a Logs Insights regular expression cannot pin", v.Text)
+		return "", "", false
 	}
 	// The first occurrence of the last part after the prefix must end the
-	// value: it ends the value, and no occurrence is followed by more text.
-	last := quoteRegex(g.Parts[0], '/')
-	start := ""
-	if g.Prefix != "" {
-		start = "^" + quoteRegex(g.Prefix, '/') + `[\s\S]*`
+	// value: an occurrence ends it, and none is followed by more text.
+	if start != "" {
+		start += `[\s\S]*`
 	}
-	ends := f + " like /" + start + last + "$/"
-	followed := f + " not like /" + start + last + `[\s\S]/`
-	return insightsEqual{"(" + ends + " and " + followed + ")", ""}, nil
+	last := quoteRegex(g.Parts[0], '/')
+	return start + last + "$", start + last + `[\s\S]`, true
 }
 
 // numberLiteral spells a pattern's number the way query languages read it:

@@ -123,6 +123,11 @@ func (t *sqlTranslator) condition(c *filterpattern.Condition) (string, error) {
 	wild := slices.IndexFunc(segs, func(s filterpattern.Segment) bool {
 		return s.Kind == filterpattern.SegmentAnyIndex || s.Kind == filterpattern.SegmentAnyMember
 	})
+	for _, seg := range segs {
+		if seg.Kind == filterpattern.SegmentMember && strings.ContainsAny(seg.Name, "\"\\") {
+			return "", t.errorf(seg.Pos, "the key %q has a quote or backslash, which a JSON path cannot name", seg.Name)
+		}
+	}
 	col, depth, err := t.locate(c.Selector)
 	if err != nil {
 		return "", err
