@@ -34,7 +34,9 @@ func (sqlite) name() string { return "SQLite" }
 
 func (sqlite) stringLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func (d sqlite) regexLike(text, re string) string { return "(" + text + " REGEXP " + d.stringLit(re) + ")" }
+func (d sqlite) regexLike(text, re string) string {
+	return "(" + text + " REGEXP " + d.stringLit(re) + ")"
+}
 
 func (d sqlite) startsWith(text, prefix string) string {
 	return fmt.Sprintf("substr(%s, 1, %d) = %s", text, utf8.RuneCountInString(prefix), d.stringLit(prefix))
