@@ -39,6 +39,15 @@ func Athena(p *filterpattern.Pattern, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	for _, x := range o.Exclude {
+		xt := &sqlTranslator{d: trino{}, engine: EngineAthena, p: x.Pattern}
+		ex, err := xt.where()
+		if err != nil {
+			return "", err
+		}
+		// An exclusion that SQL cannot decide (NULL) does not apply.
+		where = parenthesize(where) + " AND NOT coalesce(" + ex + ", FALSE)"
+	}
 	var b strings.Builder
 	b.WriteString(comment("--", p, o, nil))
 	b.WriteString("-- narrow the scan with the partitions, e.g. AND day >= '2026/01/01' AND region = 'us-east-1'\n")

@@ -75,3 +75,22 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestParenthesize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a = 1", "(a = 1)"},
+		{"(a = 1)", "(a = 1)"},
+		{"(a) OR (b)", "((a) OR (b))"},
+		{"(a = '(' ) OR (b = ')')", "((a = '(' ) OR (b = ')'))"},
+		{`(a = ")") or (b = "(")`, `((a = ")") or (b = "("))`},
+		{`(f like /\)x/)`, `(f like /\)x/)`},
+		{"(a = 'it''s)')", "(a = 'it''s)')"},
+		{"f(x) AND g(y)", "(f(x) AND g(y))"},
+		{"(`a/b` = 1) or (x like /c/)", "((`a/b` = 1) or (x like /c/))"},
+	}
+	for _, tt := range tests {
+		if got := parenthesize(tt.in); got != tt.want {
+			t.Errorf("parenthesize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -127,6 +127,19 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// TestExclusions leaves out the events of exclude entries, as the detector
+// does, for both engines.
+func TestExclusions(t *testing.T) {
+	p, _ := filterpattern.Parse(`{ $.errorCode = "AccessDenied*" }`)
+	x1, _ := filterpattern.Parse(`{ $.userIdentity.arn = "arn:aws:sts::*:assumed-role/scanner/*" }`)
+	x2, _ := filterpattern.Parse(`{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "HeadBucket") }`)
+	o := Options{Title: "t-denied", Exclude: []Exclusion{{x1, "the permission scanner, until 2030-01-31"}, {x2, "probes"}}}
+	for _, engine := range []string{EngineInsights, EngineAthena} {
+		q, err := translate(engine, p, o)
+		checkGolden(t, "exclude-"+engine+".golden", render(q, err))
+	}
+}
+
 func translate(engine string, p *filterpattern.Pattern, o Options) (string, error) {
 	if engine == EngineInsights {
 		return Insights(p, o)

@@ -34,6 +34,17 @@ func Insights(p *filterpattern.Pattern, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	for _, x := range o.Exclude {
+		if x.Pattern.MatchesAll() {
+			return "", unsupported(EngineInsights, x.Pattern, 0, "an empty exclusion leaves nothing")
+		}
+		t.p = x.Pattern
+		ex, err := t.node(x.Pattern.Root())
+		if err != nil {
+			return "", err
+		}
+		filter = parenthesize(filter) + " and not " + parenthesize(ex)
+	}
 	fields := slices.Clone(insightsFields)
 	for _, f := range t.fields {
 		if !slices.Contains(fields, f) {

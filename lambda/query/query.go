@@ -30,6 +30,17 @@ type Options struct {
 	Limit int
 	// Table is the Athena table to query; "" means DefaultTable.
 	Table string
+	// Exclude lists patterns whose events the query leaves out, as a
+	// rule's active exclude entries suppress its matches.
+	Exclude []Exclusion
+}
+
+// Exclusion is a pattern whose matches a query leaves out.
+type Exclusion struct {
+	Pattern *filterpattern.Pattern
+	// Why is printed as a comment next to the pattern, e.g. the entry's
+	// reason and expiry.
+	Why string
 }
 
 func (o Options) limit() int {
@@ -72,6 +83,13 @@ func comment(prefix string, p *filterpattern.Pattern, o Options, notes []string)
 		b.WriteString(prefix + " " + oneLine(o.Title) + "\n")
 	}
 	b.WriteString(prefix + " pattern: " + oneLine(p.String()) + "\n")
+	for _, x := range o.Exclude {
+		line := prefix + " excluding: " + oneLine(x.Pattern.String())
+		if x.Why != "" {
+			line += " (" + oneLine(x.Why) + ")"
+		}
+		b.WriteString(line + "\n")
+	}
 	for _, n := range notes {
 		b.WriteString(prefix + " note: " + n + "\n")
 	}
@@ -107,24 +125,38 @@ func memberKeys(s *filterpattern.Selector) (keys []string, ok bool) {
 }
 
 // parenthesize wraps s in parentheses unless one pair already encloses all
-// of it.
+// of it. Parentheses inside quotes ('...', "...", `...`, /.../) do not
+// count.
 func parenthesize(s string) string {
-	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
-		depth := 0
-		for i := 0; i < len(s); i++ {
-			switch s[i] {
-			case '(':
-				depth++
-			case ')':
-				depth--
+	if enclosed(s) {
+		return s
+	}
+	return "(" + s + ")"
+}
+
+func enclosed(s string) bool {
+	if !strings.HasPrefix(s, "(") || !strings.HasSuffix(s, ")") {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '"', '`', '/':
+			// Skip to the closing quote; a backslash escapes the next byte
+			// in "..." and /.../, and SQL's '' reads as two quoted parts.
+			for i++; i < len(s) && s[i] != c; i++ {
+				if s[i] == '\\' && (c == '"' || c == '/') {
+					i++
+				}
 			}
-			if depth == 0 && i < len(s)-1 {
-				break
-			}
+		case '(':
+			depth++
+		case ')':
+			depth--
 			if depth == 0 {
-				return s
+				return i == len(s)-1
 			}
 		}
 	}
-	return "(" + s + ")"
+	return false
 }
