@@ -38,7 +38,7 @@ var commands []*command
 
 func init() {
 	// Assigned here rather than in the declaration: helpCmd refers to commands.
-	commands = []*command{scanCmd, grepCmd, explainCmd, replayCmd, testCmd, versionCmd, helpCmd}
+	commands = []*command{scanCmd, grepCmd, explainCmd, replayCmd, queryCmd, testCmd, versionCmd, helpCmd}
 }
 
 func lookup(name string) *command {
