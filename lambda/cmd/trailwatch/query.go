@@ -184,13 +184,21 @@ func ruleQueryOptions(r *detect.Rule, now time.Time) query.Options {
 		o.Exclude = append(o.Exclude, query.Exclusion{Pattern: x.Pattern, Why: why})
 	}
 	if t := r.Threshold; t != nil {
-		o.Title += fmt.Sprintf(" (alerts at %d matches per %s", t.Count, t.Window)
+		o.Title += fmt.Sprintf(" (alerts at %d matches per %s", t.Count, windowText(t.Window))
 		if len(t.GroupBy) > 0 {
 			o.Title += " per " + strings.Join(t.GroupBy, ", ")
 		}
 		o.Title += "; this lists every match)"
 	}
 	return o
+}
+
+// windowText writes a threshold window as the rule files do: 10m, 1h.
+func windowText(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
 }
 
 func printTable(c *command, e *env, location string, o query.TableOptions) int {
