@@ -1,8 +1,13 @@
 // Command trailwatch runs the trailwatch detection rules over CloudTrail log
-// files on disk, with the same packages the detector Lambda uses.
+// files on disk or in a trail's S3 bucket, with the same packages the
+// detector Lambda uses, explains why a rule matches an event, and replays the
+// detector's failed invocations.
 //
 //	trailwatch scan [--rules DIR] [--format text|json] [--events-per-alert N] PATH...
+//	trailwatch scan [flags] [--since DAY] [--until DAY] [--account ID] [--region NAME] s3://BUCKET[/PREFIX]...
 //	trailwatch grep PATTERN PATH...
+//	trailwatch explain [--rules DIR] [--first N] PATTERN|RULE-ID EVENT-FILE
+//	trailwatch replay --queue URL [--dry-run] [--topic ARN]
 //	trailwatch test [--rules DIR]
 //	trailwatch version
 //	trailwatch help [COMMAND]
