@@ -3,6 +3,7 @@ package filterpattern
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -115,6 +116,9 @@ func FuzzDocReset(f *testing.F) {
 		if (perr == nil) && (n < 0 || n > len(data)) {
 			t.Fatalf("ResetPrefix returned %d for %d bytes", n, len(data))
 		}
+		if perr == nil {
+			checkTruncation(t, doc, data[:n])
+		}
 		if err == nil {
 			if perr != nil {
 				t.Fatalf("Reset accepted what ResetPrefix rejected: %v", perr)
@@ -142,6 +146,21 @@ func FuzzDocReset(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkTruncation checks, for every cut of an object ResetPrefix accepts
+// (or for 2,000 of them), that ResetPrefix reports the part as truncated: a
+// reader of a stream relies on that to tell "read more" from damage.
+func checkTruncation(t *testing.T, doc *Doc, object []byte) {
+	t.Helper()
+	step := max(1, len(object)/2000)
+	for cut := 0; cut < len(object); cut += step {
+		_, err := doc.ResetPrefix(object[:cut])
+		var re *RecordError
+		if !errors.As(err, &re) || !re.Truncated || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("ResetPrefix(%q), cut from %q: %v, want a truncated record", object[:cut], object, err)
+		}
+	}
 }
 
 // TestRecordErrors pins the errors of malformed records, including those
@@ -174,6 +193,18 @@ func TestRecordErrors(t *testing.T) {
 		{`{"a":1 "b":2}`, `invalid JSON record at byte 7: unexpected '"' after an object member`, false},
 		{`{"a\q":1}`, "invalid JSON record at byte 2: invalid escape in object key", false},
 		{`{"a":1}x`, "invalid JSON record at byte 7: unexpected data after the JSON object", false},
+		{`{"a":{"b":tr`, "invalid JSON record at byte 10: unexpected end of record in a value", true},
+		{`{"z":nul`, "invalid JSON record at byte 5: unexpected end of record in a value", true},
+		{`{"a":{"b":-`, "invalid JSON record at byte 10: unexpected end of record in a value", true},
+		{`{"z":-1.`, "invalid JSON record at byte 5: unexpected end of record in a value", true},
+		{`{"a":{"b":2e`, "invalid JSON record at byte 10: unexpected end of record in a value", true},
+		{`{"z":0.5E-`, "invalid JSON record at byte 5: unexpected end of record in a value", true},
+		{`{"a":{"b":1.e`, `invalid JSON record at byte 10: unexpected '1' where a value was expected`, false},
+		{`{"z":--`, `invalid JSON record at byte 5: unexpected '-' where a value was expected`, false},
+		{`{"z":truex`, `invalid JSON record at byte 9: unexpected 'x' after an object member`, false},
+		{`{"z":{"y":[1,x]}}`, `invalid JSON record at byte 13: unexpected 'x' in a nested value`, false},
+		{"{\"z\":[\"a\"\x00]}", `invalid JSON record at byte 9: unexpected '\x00' in a nested value`, false},
+		{`{"z":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, "invalid JSON record at byte 10005: nesting too deep", false},
 	}
 	for _, tt := range tests {
 		err := doc.Reset([]byte(tt.record))
@@ -210,5 +241,22 @@ func TestResetPrefix(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] || !got[1] {
 		t.Errorf("matches %v, want [false true]", got)
+	}
+}
+
+// TestResetPrefixTruncation cuts real records, and records whose every kind
+// of token a cut can split, at every byte.
+func TestResetPrefixTruncation(t *testing.T) {
+	_, prog := cisProgram(t)
+	doc := prog.NewDoc()
+	records := append([]string{
+		`{"eventName":"A\"B\\","errorCode":"\u0041","readOnly":true,"n":-12.5e+3,"m":0,"f":false,"z":null,` +
+			`"additionalEventData":{"MFAUsed":"No","x":[1,-2.0E-1,{"y":"}\"]"}]},"userIdentity":{"type":"Root"}}`,
+	}, inlineRecords...)
+	for _, r := range records {
+		if _, err := doc.ResetPrefix([]byte(r)); err != nil {
+			t.Fatalf("ResetPrefix(%q): %v", r, err)
+		}
+		checkTruncation(t, doc, []byte(r))
 	}
 }

@@ -36,8 +36,9 @@ type Doc struct {
 }
 
 // RecordError reports a record that is not a well-formed JSON object.
-// Subtrees that no selector reads are checked only for balanced brackets
-// and terminated strings.
+// Subtrees that no selector reads are checked only for balanced brackets,
+// terminated strings and the characters between them (those of numbers,
+// literals, whitespace, ':' and ',').
 type RecordError struct {
 	Offset int // byte offset in the record
 	Msg    string
@@ -191,6 +192,63 @@ func (d *Doc) failTruncated(i int, msg string) int {
 		d.err = &RecordError{Offset: i, Msg: msg, Truncated: true}
 	}
 	return -1
+}
+
+// failValue reports that no value starts at offset i: as truncated when
+// the data ends inside what may be the start of a literal or a number.
+func (d *Doc) failValue(i int) int {
+	if rest := d.rec[i:]; len(rest) > 0 && (partialLiteral(rest) || partialNumber(rest)) {
+		return d.failTruncated(i, "unexpected end of record in a value")
+	}
+	return d.failUnexpected(i, "where a value was expected")
+}
+
+// partialLiteral reports whether b is a proper prefix of true, false or null.
+func partialLiteral(b []byte) bool {
+	for _, lit := range []string{"true", "false", "null"} {
+		if len(b) < len(lit) && lit[:len(b)] == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// partialNumber reports whether b, all of it, is the start of a JSON number
+// that needs more bytes: "-", "1.", "1e", "1e+".
+func partialNumber(b []byte) bool {
+	isDigit := func(i int) bool { return i < len(b) && b[i] >= '0' && b[i] <= '9' }
+	i := 0
+	if b[0] == '-' {
+		i++
+	}
+	switch {
+	case i == len(b):
+		return true
+	case b[i] == '0':
+		i++
+	case isDigit(i):
+		for i++; isDigit(i); i++ {
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		if i++; i == len(b) {
+			return true
+		}
+		if !isDigit(i) {
+			return false
+		}
+		for i++; isDigit(i); i++ {
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		if i++; i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		return i == len(b)
+	}
+	return false
 }
 
 func (d *Doc) failUnexpected(i int, where string) int {
@@ -386,14 +444,14 @@ func (d *Doc) value(i int, st *state) int {
 	case 't', 'f', 'n':
 		k, n := literal(b[i:])
 		if n == 0 {
-			return d.failUnexpected(i, "where a value was expected")
+			return d.failValue(i)
 		}
 		d.capture(st, k, i, i+n, 0)
 		return i + n
 	default:
 		end := scanNumber(b, i)
 		if end < 0 {
-			return d.failUnexpected(i, "where a value was expected")
+			return d.failValue(i)
 		}
 		d.capture(st, kindNumber, i, end, 0)
 		return end
@@ -425,28 +483,54 @@ func (d *Doc) skip(i int) int {
 	case 't', 'f', 'n':
 		_, n := literal(b[i:])
 		if n == 0 {
-			return d.failUnexpected(i, "where a value was expected")
+			return d.failValue(i)
 		}
 		return i + n
 	default:
 		end := scanNumber(b, i)
 		if end < 0 {
-			return d.failUnexpected(i, "where a value was expected")
+			return d.failValue(i)
 		}
 		return end
 	}
 }
 
+// Byte classes outside strings in a skipped container.
+const (
+	skipBad   uint8 = iota // cannot occur outside a string
+	skipPlain              // whitespace, ':', ',' and the characters of numbers and true/false/null
+	skipQuote
+	skipOpen
+	skipClose
+)
+
+var skipClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\r\n:,0123456789+-.eEtrufalsn") {
+		t[c] = skipPlain
+	}
+	t['"'] = skipQuote
+	t['{'], t['['] = skipOpen, skipOpen
+	t['}'], t[']'] = skipClose, skipClose
+	return t
+}()
+
+// maxDepth is encoding/json's nesting limit.
+const maxDepth = 10000
+
 // skipContainer passes over the object or array at rec[i], checking only
-// that brackets pair up outside strings and that strings end.
+// that brackets pair up outside strings, that strings end and that nothing
+// but the characters of numbers and literals stands between them.
 func (d *Doc) skipContainer(i int) int {
 	b := d.rec
 	stack := append(d.stack[:0], b[i])
 	i++
 	for i < len(b) {
 		c := b[i]
-		switch {
-		case c == '"':
+		switch skipClass[c] {
+		case skipPlain:
+			i++
+			continue
+		case skipQuote:
 			if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 && b[i+j] != '\\' {
 				i += j + 2 // the common case: no backslash before the quote
 				// A key and its string value, or a value and the next key,
@@ -463,9 +547,13 @@ func (d *Doc) skipContainer(i int) int {
 			}
 			i = end + 1
 			continue
-		case c|0x20 == '{': // '{' or '['
+		case skipOpen:
+			if len(stack) == maxDepth {
+				d.stack = stack
+				return d.fail(i, "nesting too deep")
+			}
 			stack = append(stack, c)
-		case c|0x20 == '}': // '}' or ']'; the opener is two below the closer
+		case skipClose: // the opener is two below the closer
 			if stack[len(stack)-1] != c-2 {
 				d.stack = stack
 				return d.fail(i, fmt.Sprintf("unexpected %q", c))
@@ -475,6 +563,9 @@ func (d *Doc) skipContainer(i int) int {
 				d.stack = stack
 				return i + 1
 			}
+		default:
+			d.stack = stack
+			return d.fail(i, fmt.Sprintf("unexpected %q in a nested value", c))
 		}
 		i++
 	}
