@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"testing"
@@ -82,6 +83,67 @@ func FuzzReader(f *testing.F) {
 			if !bytes.Equal(got[i], want[i]) {
 				t.Fatalf("record %d = %q, encoding/json finds %q", i, got[i], want[i])
 			}
+		}
+	})
+}
+
+// FuzzNextFunc reads arbitrary bytes with NextFunc and a strict parse
+// function (encoding/json) and with Next: record for record, NextFunc
+// delivers what Next does, or a *MalformedError for a record that is not
+// valid JSON; the final errors are the same.
+func FuzzNextFunc(f *testing.F) {
+	for _, tt := range formCases {
+		f.Add([]byte(tt.input))
+	}
+	for _, tt := range damageCases {
+		if len(tt.input) < 1000 {
+			f.Add([]byte(tt.input))
+		}
+	}
+	for _, s := range []string{
+		`{"Records":[{"a":1},{"a" 1},{"b":2}]}`, `[{"a":1,},{"b":tru}]`, "{\"a\":\"\\x\"}\n{\"b\":2}\n",
+		`{"detail-type":"t","detail":{"a":1},}{"c":3}`, `{"Records":[{"a":-},{"b":1.e5}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Add(gz(f, []byte(`{"Records":[{"a":1},{"b" 2},{"c":3}]}`), 20))
+	f.Add(synthesise(4 << 10))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := readAll(NewReader(bytes.NewReader(data)))
+		rd := NewReader(bytes.NewReader(data))
+		var n int
+		var err error
+		for {
+			var rec []byte
+			rec, err = rd.NextFunc(jsonParse)
+			var me *MalformedError
+			if errors.As(err, &me) {
+				if n >= len(want) || me.Record != n+1 {
+					t.Fatalf("record %d: %v; Next delivers %d records", n, err, len(want))
+				}
+				n++
+				continue
+			}
+			if err != nil {
+				break
+			}
+			if n >= len(want) || string(rec) != want[n] {
+				t.Fatalf("record %d = %q; Next delivers %d records", n, rec, len(want))
+			}
+			if !json.Valid(rec) {
+				t.Fatalf("record %d %q is not valid JSON", n, rec)
+			}
+			n++
+		}
+		if n != len(want) || rd.Records() != n {
+			t.Fatalf("NextFunc read %d records (Records() %d), Next %d", n, rd.Records(), len(want))
+		}
+		if wantErr == nil {
+			wantErr = io.EOF
+		}
+		if err.Error() != wantErr.Error() {
+			t.Fatalf("NextFunc ends with %v, Next with %v", err, wantErr)
 		}
 	})
 }

@@ -18,7 +18,7 @@ const (
 	// bufferSize is the initial window over the decompressed stream. Records
 	// are handed out as slices of it, so it grows (up to MaxRecordSize) only
 	// when one record does not fit.
-	bufferSize = 1 << 20
+	bufferSize = 256 << 10
 	// minRead is the least free space worth a Read call; below it the window
 	// is compacted first.
 	minRead = 4 << 10
@@ -54,6 +54,21 @@ func (e *CorruptError) Error() string {
 }
 
 func (e *CorruptError) Unwrap() error { return e.Err }
+
+// MalformedError reports a record that NextFunc's parse function rejected
+// while its brackets and strings are sound: the Reader has consumed it and
+// reads on after it.
+type MalformedError struct {
+	Offset int64 // byte offset of the record in the uncompressed stream
+	Record int   // its number, counting from 1, as counted by Records
+	Err    error // parse's error
+}
+
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("malformed record %d at byte %d: %v", e.Record, e.Offset, e.Err)
+}
+
+func (e *MalformedError) Unwrap() error { return e.Err }
 
 // parse states between records
 type state uint8
@@ -97,13 +112,14 @@ func (s state) where() string {
 //   - EventBridge envelopes ({"detail-type": ..., "detail": {...}}), at the
 //     top level or in a top-level array, yielding the detail object.
 //
-// The Reader checks the structure of each record — brackets balanced and
+// Next checks the structure of each record — brackets balanced and
 // matched, strings terminated, only JSON number and literal characters and
 // whitespace outside strings — and the framing between records, but not
 // every detail inside a record (the order of keys, colons and commas, the
 // spelling of literals, escapes and control characters inside strings).
-// The rule engine parses each record it scans and rejects one that is
-// malformed.
+// A caller that parses every record anyway, as the rule engine does, reads
+// with NextFunc instead: its parser finds where each record ends, so that
+// the record is read once, not twice.
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
@@ -154,11 +170,40 @@ func (rd *Reader) BytesIn() int64 { return rd.src.n }
 // returns io.EOF; on damaged input a *CorruptError; when the underlying
 // reader fails, that error wrapped. Errors are sticky.
 func (rd *Reader) Next() ([]byte, error) {
+	return rd.NextFunc(nil)
+}
+
+// A ParseFunc reads the JSON object at the start of buf and returns its
+// length. When buf ends inside the object it returns an error that wraps
+// io.ErrUnexpectedEOF, and is called again with more bytes; any other error
+// rejects the record. filterpattern's Doc.ResetPrefix is one.
+type ParseFunc func(buf []byte) (n int, err error)
+
+// NextFunc is Next for a caller that parses every record anyway: instead
+// of finding the end of the record with a scan of its own, the Reader calls
+// parse on the buffered input starting at the record and takes the length
+// parse returns, so that each byte is read once. The Reader still checks
+// the framing between records; the structure inside a record is parse's to
+// check. When NextFunc returns a record with a nil error, the last call of
+// parse was on exactly that record (for an EventBridge envelope, its
+// detail object).
+//
+// When parse rejects a record whose brackets and strings are nonetheless
+// sound, so that the next record can be found, NextFunc consumes it, counts
+// it in Records and returns it with a *MalformedError; reading may go on.
+// When they are not, it returns the *CorruptError that Next would. A nil
+// parse makes NextFunc the same as Next.
+func (rd *Reader) NextFunc(parse ParseFunc) ([]byte, error) {
 	if rd.done != nil {
 		return nil, rd.done
 	}
-	rec, err := rd.next()
+	rec, err := rd.next(parse)
 	if err != nil {
+		if me, ok := err.(*MalformedError); ok {
+			rd.records++
+			me.Record = rd.records
+			return rec, err
+		}
 		if ce, ok := err.(*CorruptError); ok {
 			ce.Records = rd.records
 		}
@@ -169,7 +214,7 @@ func (rd *Reader) Next() ([]byte, error) {
 	return rec, nil
 }
 
-func (rd *Reader) next() ([]byte, error) {
+func (rd *Reader) next(parse ParseFunc) ([]byte, error) {
 	if rd.in == nil {
 		if err := rd.open(); err != nil {
 			return nil, err
@@ -198,11 +243,7 @@ func (rd *Reader) next() ([]byte, error) {
 					rd.state = stRecordsOpen
 					continue
 				}
-				rec, err := rd.scanValue()
-				if err != nil {
-					return nil, err
-				}
-				return unwrapEnvelope(rec), nil
+				return rd.event(parse)
 			case '[':
 				rd.r++
 				rd.state = stArrayOpen
@@ -227,16 +268,12 @@ func (rd *Reader) next() ([]byte, error) {
 			if c != '{' {
 				return nil, rd.syntax(0, "record %s is %s, not an object", rd.state.where(), quoteByte(c))
 			}
-			rec, err := rd.scanValue()
-			if err != nil {
-				return nil, err
-			}
 			if rd.state == stRecordsOpen || rd.state == stRecordsElem {
 				rd.state = stRecordsAfter
-				return rec, nil
+				return rd.record(parse)
 			}
 			rd.state = stArrayAfter
-			return unwrapEnvelope(rec), nil
+			return rd.event(parse)
 		case stRecordsAfter, stArrayAfter:
 			switch c {
 			case ',':
@@ -494,6 +531,98 @@ func (rd *Reader) scanValue() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// event reads a record that may be an EventBridge envelope and returns
+// the envelope's detail object in its place.
+func (rd *Reader) event(parse ParseFunc) ([]byte, error) {
+	rec, err := rd.record(parse)
+	if err != nil {
+		return rec, err
+	}
+	detail := unwrapEnvelope(rec)
+	if len(detail) == len(rec) || parse == nil {
+		return detail, nil
+	}
+	// parse last saw the envelope; it must see what is delivered.
+	off := rd.base + int64(rd.r-len(rec)+(cap(rec)-cap(detail)))
+	if n, err := parse(detail); err != nil || n != len(detail) {
+		return detail, rd.malformed(off, err, n, len(detail))
+	}
+	return detail, nil
+}
+
+// record returns the object starting at r and consumes it: found by the
+// structural scan when parse is nil, else by parse.
+func (rd *Reader) record(parse ParseFunc) ([]byte, error) {
+	if parse == nil {
+		return rd.scanValue()
+	}
+	for {
+		seen := rd.w - rd.r
+		n, err := parse(rd.buf[rd.r:rd.w])
+		if err == nil && n > 0 && n <= seen {
+			if n > rd.max {
+				return nil, rd.corruptAt(rd.base+int64(rd.r), ErrRecordTooLarge)
+			}
+			rec := rd.buf[rd.r : rd.r+n]
+			rd.r += n
+			return rec, nil
+		}
+		if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+			if seen > rd.max {
+				return nil, rd.corruptAt(rd.base+int64(rd.r), ErrRecordTooLarge)
+			}
+			if ferr := rd.refill(); ferr == nil {
+				continue
+			} else if ferr != io.EOF {
+				return nil, ferr
+			}
+		}
+		// parse rejects the record, or it is cut short by the end of the
+		// input. The structural scan tells damage that hides the next
+		// record (a *CorruptError, as Next reports it) from a record that is
+		// malformed only inside.
+		start := rd.base + int64(rd.r)
+		rec, serr := rd.scanValue()
+		if serr != nil {
+			return nil, serr
+		}
+		if len(rec) > seen {
+			// parse saw only part of the record: what it rejected may be a
+			// literal cut by the end of the window. Now it is all there.
+			if n, err = parse(rec); err == nil && n == len(rec) {
+				return rec, nil
+			}
+		}
+		return rec, rd.malformed(start, err, n, len(rec))
+	}
+}
+
+// malformed describes a record parse rejected, or one whose length parse
+// got wrong.
+func (rd *Reader) malformed(off int64, err error, n, want int) *MalformedError {
+	if err == nil {
+		err = fmt.Errorf("parse found %d bytes in a record of %d", n, want)
+	}
+	return &MalformedError{Offset: off, Err: err}
+}
+
+// refill reads more input after parse found the record at r incomplete. It
+// fills the window to the brim, compacting it first or doubling it when
+// the record already fills it, so that each record is parsed again at most
+// once per window and once per doubling, however little each Read returns.
+// It returns nil when at least one byte was added, else fill's error.
+func (rd *Reader) refill() error {
+	if err := rd.fill(); err != nil {
+		return err
+	}
+	for len(rd.buf)-rd.w >= minRead {
+		if rd.fill() != nil {
+			break // sticky in inErr: the next fill returns it again
+		}
+	}
+	return nil
 }
 
 // scanLiteral consumes a number, true, false or null at the top of a value
