@@ -68,19 +68,24 @@ func (rs *RuleSet) Scan(r *cloudtrail.Reader, opts ScanOptions) (*Result, error)
 		}
 		return res
 	}
+	// The reader finds each record's end by parsing it into the Doc, so
+	// every byte is read once.
+	parse := m.doc.ResetPrefix
 	for {
-		rec, err := r.Next()
+		rec, err := r.NextFunc(parse)
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			var malformed *cloudtrail.MalformedError
+			switch {
+			case errors.As(err, &malformed):
+				res.Records++
+				res.Malformed++
+				continue
+			case errors.Is(err, io.EOF):
 				return finish(), nil
 			}
 			return finish(), err
 		}
 		res.Records++
-		if m.doc.Reset(rec) != nil {
-			res.Malformed++
-			continue
-		}
 		for i := range rs.rules {
 			matched, by := m.check(i)
 			if !matched {
