@@ -8,6 +8,8 @@
 //	trailwatch grep PATTERN PATH...
 //	trailwatch explain [--rules DIR] [--first N] PATTERN|RULE-ID EVENT-FILE
 //	trailwatch replay --queue URL [--dry-run] [--topic ARN]
+//	trailwatch query --engine insights|athena [--rules DIR] [--table NAME] RULE-ID|PATTERN
+//	trailwatch query --athena-table s3://BUCKET[/PREFIX] [--accounts ID,...]
 //	trailwatch test [--rules DIR]
 //	trailwatch version
 //	trailwatch help [COMMAND]
