@@ -21,8 +21,13 @@ demo: ## Scan the bundled sample CloudTrail files and print the alerts subscribe
 	@$(GO) run ./lambda/cmd/trailwatch scan testdata/cloudtrail
 
 .PHONY: test
-test: ## Run every test: engine, rules and their inline tests, CLI, Lambda integration, CDK stack
+test: tools/emulators/node_modules ## Run every test: engine, rules and their inline tests, CLI, Lambda integration, CDK stack
 	$(GO) test -count=1 ./...
+
+# The Node emulators some integration tests start (fauxqs for the SQS JSON protocol).
+tools/emulators/node_modules: tools/emulators/package-lock.json
+	cd tools/emulators && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 .PHONY: rules-test
 rules-test: ## Validate the rule files and run their inline tests
