@@ -205,7 +205,7 @@ func TestCDKJSONDefaults(t *testing.T) {
 		KeyAlertEmails, KeyRetentionDays, KeyArchiveAfterDays, KeyArchiveStorageClass, KeyObjectLockMode,
 		KeyObjectLockDays, KeyDataEvents, KeyTrailKeyPrefix, KeyExistingTrailBucket, KeyExistingTrailKMSKeyARN,
 		KeyExistingTrailBucketTrigger, KeyDeadManMinutes, KeyLambdaMemoryMB, KeyLambdaTimeoutSeconds,
-		KeyReservedConcurrency, KeyEventsPerAlert, KeyLogLevel, KeyLambdaAssetDir,
+		KeyReservedConcurrency, KeyEventsPerAlert, KeyLogLevel, KeyLambdaAssetDir, KeyCloudWatchCompat,
 	} {
 		if _, ok := ctx[key]; !ok {
 			t.Errorf("cdk.json context has no %q", key)

@@ -79,9 +79,11 @@ func newLogArchive(scope constructs.Construct, cfg Config, reader awsiam.IRole) 
 	// CloudTrail checks the bucket policy when the trail is created.
 	trail.Node().AddDependency(bucket.Policy())
 
-	suppress(trail, "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled",
-		"trailwatch reads the log files from S3 instead of sending them to CloudWatch Logs, "+
-			"whose ingestion costs USD 0.50 per GB; the detector Lambda implements the CIS 3.x monitoring")
+	if !cfg.CloudWatchCompat {
+		suppress(trail, "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled",
+			"trailwatch reads the log files from S3 instead of sending them to CloudWatch Logs, "+
+				"whose ingestion costs USD 0.50 per GB; the detector Lambda implements the CIS 3.x monitoring")
+	}
 
 	return &logArchive{
 		Bucket:    bucket,
