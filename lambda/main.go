@@ -4,7 +4,8 @@
 //
 // This package is the composition root only: the work is done by internal/detector, configured
 // from the environment (see detector.Config); AWS endpoints, region and credentials follow the
-// AWS SDK's own settings, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SNS included.
+// AWS SDK's own settings, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SNS and AWS_ENDPOINT_URL_DYNAMODB
+// included.
 package main
 
 import (
@@ -56,7 +57,7 @@ func newHandler(ctx context.Context) (*detector.Handler, error) {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	log.Info("initialised", "rules", len(rules.Rules()), "topicArn", cfg.TopicARN,
-		"eventsPerAlert", cfg.EventsPerAlert, "region", awsCfg.Region,
+		"eventsPerAlert", cfg.EventsPerAlert, "stateTable", cfg.StateTable, "region", awsCfg.Region,
 		"rules_ms", float64(rulesLoaded.Sub(start).Microseconds())/1000,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	metrics := emf.New(os.Stdout, "Trailwatch", emf.Dimension{Name: "Service", Value: "trailwatch"})

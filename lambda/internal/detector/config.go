@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,10 @@ type Config struct {
 	EventsPerAlert int
 	// LogLevel is the lowest level logged (LOG_LEVEL: debug, info, warn or error).
 	LogLevel slog.Level
+	// StateTable is the DynamoDB table that keeps threshold counts and sent alerts across log
+	// files (STATE_TABLE_NAME, optional). Without it thresholds count within one log file and a
+	// file delivered twice is alerted twice.
+	StateTable string
 }
 
 // LoadConfig reads the configuration through lookup (os.LookupEnv in production) and reports
@@ -48,6 +53,14 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	if v, ok := lookup("STATE_TABLE_NAME"); ok && strings.TrimSpace(v) != "" {
+		if name := strings.TrimSpace(v); tableNameRE.MatchString(name) {
+			cfg.StateTable = name
+		} else {
+			errs = append(errs, fmt.Errorf("STATE_TABLE_NAME: %q is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)", v))
+		}
+	}
+
 	if v, ok := lookup("LOG_LEVEL"); ok && strings.TrimSpace(v) != "" {
 		level, err := parseLevel(v)
 		if err != nil {
@@ -58,6 +71,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	return cfg, errors.Join(errs...)
 }
+
+// tableNameRE is DynamoDB's rule for table names.
+var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 
 // validateTopicARN checks the shape arn:<partition>:sns:<region>:<account>:<name>.
 func validateTopicARN(arn string) error {

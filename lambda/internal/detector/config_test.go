@@ -30,6 +30,10 @@ func TestLoadConfig(t *testing.T) {
 			Config{TopicARN: "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a", EventsPerAlert: 20, LogLevel: slog.LevelWarn}},
 		{"error level, one event", map[string]string{"ALERT_TOPIC_ARN": arn, "LOG_LEVEL": "error", "EVENTS_PER_ALERT": "1"},
 			Config{TopicARN: arn, EventsPerAlert: 1, LogLevel: slog.LevelError}},
+		{"state table", map[string]string{"ALERT_TOPIC_ARN": arn, "STATE_TABLE_NAME": " Trailwatch-State_1.x "},
+			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo, StateTable: "Trailwatch-State_1.x"}},
+		{"blank state table", map[string]string{"ALERT_TOPIC_ARN": arn, "STATE_TABLE_NAME": " "},
+			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +60,9 @@ func TestLoadConfig_errors(t *testing.T) {
 		{"topic name only", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, []string{"is not an SNS topic ARN"}},
 		{"zero events", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "EVENTS_PER_ALERT": "0"}, []string{`EVENTS_PER_ALERT: "0" is not a whole number from 1 to 1000`}},
 		{"too many events", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "EVENTS_PER_ALERT": "5000"}, []string{"EVENTS_PER_ALERT"}},
+		{"table ARN", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "STATE_TABLE_NAME": "arn:aws:dynamodb:us-east-1:1:table/t"},
+			[]string{`STATE_TABLE_NAME: "arn:aws:dynamodb:us-east-1:1:table/t" is not a DynamoDB table name`}},
+		{"short table name", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:a", "STATE_TABLE_NAME": "ab"}, []string{"STATE_TABLE_NAME"}},
 		{"every problem at once", map[string]string{"EVENTS_PER_ALERT": "x", "LOG_LEVEL": "trace"},
 			[]string{"ALERT_TOPIC_ARN is required", `EVENTS_PER_ALERT: "x"`, `LOG_LEVEL: "trace" is not one of debug, info, warn, error`}},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/trailwatch/trailwatch/lambda/detect"
 	"github.com/trailwatch/trailwatch/lambda/explain"
 	"github.com/trailwatch/trailwatch/lambda/internal/emf"
+	"github.com/trailwatch/trailwatch/lambda/internal/state"
 	"github.com/trailwatch/trailwatch/lambda/internal/trigger"
 )
 
@@ -55,7 +56,10 @@ type Handler struct {
 	EventsPerAlert int
 	Log            *slog.Logger
 	Metrics        *emf.Logger
-	Now            func() time.Time // time.Now when nil
+	// State keeps threshold counts and sent alerts across files; nil counts thresholds within
+	// each file and publishes every alert.
+	State *state.Store
+	Now   func() time.Time // time.Now when nil
 }
 
 // Summary is the invocation's response document.
@@ -69,6 +73,7 @@ type Summary struct {
 	Matches    int `json:"matches"`    // rule matches, shadow rules included
 	Alerts     int `json:"alerts"`     // alerts published, operational ones included
 	Shadowed   int `json:"shadowed"`   // matches of shadow rules, logged and never published
+	Duplicates int `json:"duplicates"` // alerts not published again: an earlier delivery sent them
 }
 
 // sentAlert is an alert that SNS accepted during this invocation, for the failure report.
@@ -177,15 +182,16 @@ func (inv *invocation) check(now time.Time, what string) error {
 
 // objectReport is what the per-object log line and metrics say.
 type objectReport struct {
-	obj       trigger.Object
-	outcome   string // scanned, skipped, unreadable, missing, failed
-	reason    string
-	records   int
-	malformed int            // records that were not JSON objects
-	excluded  map[string]int // matches suppressed by rule exclusions
-	bytes     int64
-	matches   map[string]int
-	alerts    int
+	obj        trigger.Object
+	outcome    string // scanned, skipped, unreadable, missing, failed
+	reason     string
+	records    int
+	malformed  int            // records that were not JSON objects
+	excluded   map[string]int // matches suppressed by rule exclusions
+	bytes      int64
+	matches    map[string]int
+	alerts     int
+	duplicates int // alerts found sent already
 }
 
 // processObject fetches, scans and reports one object.
@@ -217,7 +223,7 @@ func (h *Handler) processObject(ctx context.Context, inv *invocation, obj trigge
 			detail += "; S3 announced it via " + obj.Source
 		}
 		a := alert.Operational(alert.MissingLogFile, "CloudTrail log file missing", "medium", alert.Object{Bucket: obj.Bucket, Key: obj.Key}, detail)
-		return h.publish(ctx, inv, rep, a)
+		return h.publishFileAlert(ctx, inv, rep, a)
 	}
 	if err != nil {
 		return fmt.Errorf("get s3://%s/%s: %w", obj.Bucket, obj.Key, err)
@@ -229,7 +235,16 @@ func (h *Handler) processObject(ctx context.Context, inv *invocation, obj trigge
 	}
 
 	body := &countingReader{r: out.Body}
-	res, scanErr := h.Rules.Scan(cloudtrail.NewReader(body), detect.ScanOptions{MaxEvents: h.EventsPerAlert, Now: h.Now})
+	thresholds := newTallies(h.EventsPerAlert)
+	res, scanErr := h.Rules.Scan(cloudtrail.NewReader(body), detect.ScanOptions{
+		MaxEvents: h.EventsPerAlert,
+		Now:       h.Now,
+		OnMatch: func(rule *detect.Rule, record []byte) {
+			if rule.Threshold != nil && rule.Mode != detect.ModeShadow {
+				thresholds.add(rule, record)
+			}
+		},
+	})
 	rep.bytes = body.n
 	var corrupt *cloudtrail.CorruptError
 	if scanErr != nil && !errors.As(scanErr, &corrupt) {
@@ -255,19 +270,25 @@ func (h *Handler) processObject(ctx context.Context, inv *invocation, obj trigge
 					"matches", rr.Count, "bucket", obj.Bucket, "key", obj.Key)
 				continue
 			}
+			if rr.Rule.Threshold != nil {
+				continue // counted per window below
+			}
 			a := alert.New(alertRule(rr.Rule), alert.Object{Bucket: obj.Bucket, Key: obj.Key}, rr.Count, rr.Events)
 			a.MatchedBecause = explain.Why(rr.Rule.Pattern, rr.Events)
-			if err := h.publish(ctx, inv, rep, a); err != nil {
+			if err := h.publishFileAlert(ctx, inv, rep, a); err != nil {
 				return err
 			}
 		}
+	}
+	if err := h.thresholdAlerts(ctx, inv, rep, alert.Object{Bucket: obj.Bucket, Key: obj.Key}, thresholds); err != nil {
+		return err
 	}
 	if corrupt != nil {
 		detail := fmt.Sprintf("s3://%s/%s: %v. %d records before the damage were checked and their alerts sent; the rest of the file was not read.",
 			obj.Bucket, obj.Key, corrupt, corrupt.Records)
 		a := alert.Operational(alert.UnreadableLogFile, "CloudTrail log file unreadable", "high",
 			alert.Object{Bucket: obj.Bucket, Key: obj.Key}, detail).WithRecordsRead(corrupt.Records)
-		return h.publish(ctx, inv, rep, a)
+		return h.publishFileAlert(ctx, inv, rep, a)
 	}
 	return nil
 }
@@ -294,15 +315,21 @@ func isNoSuchKey(err error) bool {
 	return errors.As(err, &nsk) || errors.As(err, &api) && api.ErrorCode() == "NoSuchKey"
 }
 
+// publishFileAlert publishes a, the alert of one rule for one log file, once per file.
+func (h *Handler) publishFileAlert(ctx context.Context, inv *invocation, rep *objectReport, a *alert.Alert) error {
+	return h.publishOnce(ctx, inv, rep, state.FileAlert(a.Rule.ID, a.Object.String()), 0,
+		func(context.Context) (*alert.Alert, error) { return a, nil })
+}
+
 // publish sends a after checking the deadline, and records it.
-func (h *Handler) publish(ctx context.Context, inv *invocation, rep *objectReport, a *alert.Alert) error {
+func (h *Handler) publish(ctx context.Context, inv *invocation, rep *objectReport, a *alert.Alert) (Published, error) {
 	if err := inv.check(h.now(), fmt.Sprintf("before publishing %s for %s", a.Rule.ID, a.Object)); err != nil {
-		return err
+		return Published{}, err
 	}
 	inv.inFlight = &sentAlert{Rule: a.Rule.ID, Key: a.Object.Key}
 	pub, err := h.Alerts.Publish(ctx, a)
 	if err != nil {
-		return err
+		return Published{}, err
 	}
 	inv.inFlight = nil
 	rep.alerts++
@@ -312,7 +339,7 @@ func (h *Handler) publish(ctx context.Context, inv *invocation, rep *objectRepor
 		"rule", a.Rule.ID, "severity", a.Rule.Severity, "messageId", pub.MessageID,
 		"events", pub.Events, "matches", a.MatchCount, "truncated", pub.Truncated,
 		"account", a.Account, "region", a.Region, "bucket", a.Object.Bucket, "key", a.Object.Key)
-	return nil
+	return pub, nil
 }
 
 // report writes the object's log line and metrics and adds it to the invocation summary.
@@ -342,6 +369,9 @@ func (h *Handler) report(ctx context.Context, inv *invocation, rep *objectReport
 	}
 	if rep.reason != "" {
 		attrs = append(attrs, "reason", rep.reason)
+	}
+	if rep.duplicates > 0 {
+		attrs = append(attrs, "duplicates", rep.duplicates)
 	}
 	if rep.malformed > 0 {
 		attrs = append(attrs, "malformed", rep.malformed)
@@ -377,6 +407,7 @@ func (h *Handler) report(ctx context.Context, inv *invocation, rep *objectReport
 		emf.Metric{Name: "BytesRead", Unit: emf.Bytes, Value: float64(rep.bytes)},
 		emf.Metric{Name: "Matches", Unit: emf.Count, Value: float64(matches)},
 		emf.Metric{Name: "AlertsPublished", Unit: emf.Count, Value: float64(rep.alerts)},
+		emf.Metric{Name: "DuplicateAlerts", Unit: emf.Count, Value: float64(rep.duplicates)},
 		emf.Metric{Name: "UnreadableFiles", Unit: emf.Count, Value: one(rep.outcome == "unreadable")},
 		emf.Metric{Name: "MissingFiles", Unit: emf.Count, Value: one(rep.outcome == "missing")},
 		emf.Metric{Name: "SkippedObjects", Unit: emf.Count, Value: one(rep.outcome == "skipped")},

@@ -9,7 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
+
+// awsConfigForTest is a configuration that makes clients and never reaches AWS.
+func awsConfigForTest() aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+}
 
 const (
 	logKey  = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/111122223333_CloudTrail_us-east-1_20261124T1015Z_a1B2c3D4e5F6g7H8.json.gz"
