@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/trailwatch/trailwatch/lambda/detect"
 	"github.com/trailwatch/trailwatch/lambda/internal/detector"
 	"github.com/trailwatch/trailwatch/lambda/internal/emf"
 )
@@ -47,7 +46,7 @@ func newHandler(ctx context.Context) (*detector.Handler, error) {
 	}
 	limitMemory(log)
 
-	rules, err := detect.Default()
+	rules, err := detector.LoadRules(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
@@ -56,7 +55,7 @@ func newHandler(ctx context.Context) (*detector.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	log.Info("initialised", "rules", len(rules.Rules()), "topicArn", cfg.TopicARN,
+	log.Info("initialised", "rules", len(rules.Rules()), "rulesDir", cfg.RulesDir, "topicArn", cfg.TopicARN,
 		"eventsPerAlert", cfg.EventsPerAlert, "stateTable", cfg.StateTable, "region", awsCfg.Region,
 		"rules_ms", float64(rulesLoaded.Sub(start).Microseconds())/1000,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)

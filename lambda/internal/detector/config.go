@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/trailwatch/trailwatch/lambda/detect"
 )
 
 // Defaults and bounds of the settings read from the environment.
@@ -28,6 +30,10 @@ type Config struct {
 	// files (STATE_TABLE_NAME, optional). Without it thresholds count within one log file and a
 	// file delivered twice is alerted twice.
 	StateTable string
+	// RulesDir is a directory of rule files loaded instead of the embedded CIS rules (RULES_DIR,
+	// optional), for example from a Lambda layer under /opt. Its rules are validated and their
+	// inline tests run at start-up; any problem fails initialisation.
+	RulesDir string
 }
 
 // LoadConfig reads the configuration through lookup (os.LookupEnv in production) and reports
@@ -61,6 +67,10 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	if v, ok := lookup("RULES_DIR"); ok && strings.TrimSpace(v) != "" {
+		cfg.RulesDir = strings.TrimSpace(v)
+	}
+
 	if v, ok := lookup("LOG_LEVEL"); ok && strings.TrimSpace(v) != "" {
 		level, err := parseLevel(v)
 		if err != nil {
@@ -70,6 +80,22 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// LoadRules returns the rules cfg names: those of RulesDir, checked by their inline tests, or the
+// embedded CIS rules.
+func LoadRules(cfg Config) (*detect.RuleSet, error) {
+	if cfg.RulesDir == "" {
+		return detect.Default()
+	}
+	rs, err := detect.LoadDir(cfg.RulesDir)
+	if err != nil {
+		return nil, fmt.Errorf("RULES_DIR %s: %w", cfg.RulesDir, err)
+	}
+	if err := rs.RunTests(); err != nil {
+		return nil, fmt.Errorf("RULES_DIR %s: %w", cfg.RulesDir, err)
+	}
+	return rs, nil
 }
 
 // tableNameRE is DynamoDB's rule for table names.

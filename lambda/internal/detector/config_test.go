@@ -2,6 +2,8 @@ package detector
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -32,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 			Config{TopicARN: arn, EventsPerAlert: 1, LogLevel: slog.LevelError}},
 		{"state table", map[string]string{"ALERT_TOPIC_ARN": arn, "STATE_TABLE_NAME": " Trailwatch-State_1.x "},
 			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo, StateTable: "Trailwatch-State_1.x"}},
+		{"rules directory", map[string]string{"ALERT_TOPIC_ARN": arn, "RULES_DIR": " /opt/rules "},
+			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo, RulesDir: "/opt/rules"}},
 		{"blank state table", map[string]string{"ALERT_TOPIC_ARN": arn, "STATE_TABLE_NAME": " "},
 			Config{TopicARN: arn, EventsPerAlert: 20, LogLevel: slog.LevelInfo}},
 	}
@@ -78,5 +82,34 @@ func TestLoadConfig_errors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadRules(t *testing.T) {
+	embedded, err := LoadRules(Config{})
+	if err != nil || len(embedded.Rules()) != 14 {
+		t.Fatalf("embedded rules: %v, want the 14 CIS rules", err)
+	}
+
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("signin.yaml", signinRuleYAML)
+	rs, err := LoadRules(Config{RulesDir: dir})
+	if err != nil || len(rs.Rules()) != 1 || rs.Rules()[0].Threshold == nil {
+		t.Fatalf("rules of %s: %v, want the one threshold rule", dir, err)
+	}
+
+	write("signin.yaml", strings.Replace(signinRuleYAML, "match: false", "match: true", 1))
+	if _, err := LoadRules(Config{RulesDir: dir}); err == nil || !strings.Contains(err.Error(), "RULES_DIR "+dir) ||
+		!strings.Contains(err.Error(), `test "success"`) {
+		t.Errorf("a failing inline test: %v, want it reported with the directory", err)
+	}
+	if _, err := LoadRules(Config{RulesDir: filepath.Join(dir, "absent")}); err == nil {
+		t.Error("a missing directory loaded")
 	}
 }

@@ -19,35 +19,31 @@ const (
 	cleanupTime = 2 * time.Second
 )
 
-// publishOnce publishes the alert build makes unless it was sent before. With a state table it
-// claims key first (atLeast > 0: only once the window holds that many matches), publishes, and
-// records the message id; a failed publish releases the claim, so that Lambda's retry sends
-// the alert. Without one it publishes.
+// publishOnce publishes the alert build makes unless it was sent before, which it reports with
+// the *state.SentError. With a state table it claims key first (atLeast > 0: only once the
+// window holds that many matches), publishes, and records the message id; a failed publish
+// releases the claim, so that Lambda's retry sends the alert. Without one it publishes.
 func (h *Handler) publishOnce(ctx context.Context, inv *invocation, rep *objectReport, key state.AlertKey, atLeast int,
-	build func(context.Context) (*alert.Alert, error)) error {
+	build func(context.Context) (*alert.Alert, error)) (*state.SentError, error) {
 	if h.State == nil {
 		a, err := build(ctx)
 		if err == nil {
 			_, err = h.publish(ctx, inv, rep, a)
 		}
-		return err
+		return nil, err
 	}
 	if err := inv.check(h.now(), "before claiming "+key.String()); err != nil {
-		return err
+		return nil, err
 	}
 	claim, err := h.State.Claim(ctx, key, atLeast, inv.claimUntil(h.now()))
 	var sent *state.SentError
 	switch {
 	case errors.As(err, &sent):
-		rep.duplicates++
-		inv.summary.Duplicates++
-		h.Log.InfoContext(ctx, "alert already sent", "alert", key.String(), "messageId", sent.MessageID, "sentAt", sent.SentAt,
-			"bucket", rep.obj.Bucket, "key", rep.obj.Key)
-		return nil
+		return sent, nil
 	case errors.Is(err, state.ErrBelowThreshold):
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 
 	a, err := build(ctx)
@@ -62,7 +58,7 @@ func (h *Handler) publishOnce(ctx context.Context, inv *invocation, rep *objectR
 			h.Log.WarnContext(ctx, "alert claim not released; a retry sends the alert once it lapses",
 				"alert", key.String(), "lapses", claim.Until, "error", relErr.Error())
 		}
-		return err
+		return nil, err
 	}
 	cctx, cancel := inv.cleanupContext(ctx)
 	defer cancel()
@@ -72,7 +68,15 @@ func (h *Handler) publishOnce(ctx context.Context, inv *invocation, rep *objectR
 		h.Log.ErrorContext(ctx, "alert published but not recorded as sent", "alert", key.String(),
 			"messageId", pub.MessageID, "error", err.Error())
 	}
-	return nil
+	return nil, nil
+}
+
+// duplicate records an alert not published because an earlier delivery of the file sent it.
+func (h *Handler) duplicate(ctx context.Context, inv *invocation, rep *objectReport, sent *state.SentError) {
+	rep.duplicates++
+	inv.summary.Duplicates++
+	h.Log.InfoContext(ctx, "alert already sent", "alert", sent.Key.String(), "messageId", sent.MessageID, "sentAt", sent.SentAt,
+		"bucket", rep.obj.Bucket, "key", rep.obj.Key)
 }
 
 // claimUntil is when a claim taken now lapses: after the invocation's deadline.

@@ -317,8 +317,12 @@ func isNoSuchKey(err error) bool {
 
 // publishFileAlert publishes a, the alert of one rule for one log file, once per file.
 func (h *Handler) publishFileAlert(ctx context.Context, inv *invocation, rep *objectReport, a *alert.Alert) error {
-	return h.publishOnce(ctx, inv, rep, state.FileAlert(a.Rule.ID, a.Object.String()), 0,
+	sent, err := h.publishOnce(ctx, inv, rep, state.FileAlert(a.Rule.ID, a.Object.String()), 0,
 		func(context.Context) (*alert.Alert, error) { return a, nil })
+	if sent != nil {
+		h.duplicate(ctx, inv, rep, sent)
+	}
+	return err
 }
 
 // publish sends a after checking the deadline, and records it.

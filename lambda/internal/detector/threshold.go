@@ -113,10 +113,11 @@ func (h *Handler) thresholdAlerts(ctx context.Context, inv *invocation, rep *obj
 			if st.Repeated {
 				rep.duplicates++
 				inv.summary.Duplicates++
+				h.Log.InfoContext(ctx, "alert already sent", "alert", state.WindowAlert(w).String(), "bucket", obj.Bucket, "key", obj.Key)
 			}
 			continue
 		}
-		err = h.publishOnce(ctx, inv, rep, state.WindowAlert(w), need, func(ctx context.Context) (*alert.Alert, error) {
+		sent, err := h.publishOnce(ctx, inv, rep, state.WindowAlert(w), need, func(ctx context.Context) (*alert.Alert, error) {
 			events, err := h.State.Events(ctx, w, eventsListed(t.rule, h.EventsPerAlert))
 			if err != nil {
 				return nil, err
@@ -127,6 +128,15 @@ func (h *Handler) thresholdAlerts(ctx context.Context, inv *invocation, rep *obj
 		})
 		if err != nil {
 			return err
+		}
+		switch {
+		case sent != nil && st.Repeated:
+			h.duplicate(ctx, inv, rep, sent)
+		case sent != nil:
+			// Another file's invocation completed the window at the same time and sent it: this
+			// file's matches are counted, like any later match of an alerted window.
+			h.Log.DebugContext(ctx, "threshold window alerted by another invocation", "alert", sent.Key.String(),
+				"messageId", sent.MessageID, "bucket", obj.Bucket, "key", obj.Key)
 		}
 	}
 	return nil

@@ -223,7 +223,7 @@ func TestPublishOnce_withoutState(t *testing.T) {
 	inv := f.h.begin(context.Background())
 	rep := &objectReport{matches: map[string]int{}}
 	built := errors.New("cannot build")
-	err := f.h.publishOnce(context.Background(), inv, rep, state.FileAlert("r", "o"), 0,
+	_, err := f.h.publishOnce(context.Background(), inv, rep, state.FileAlert("r", "o"), 0,
 		func(context.Context) (*alert.Alert, error) { return nil, built })
 	if !errors.Is(err, built) || len(f.topic.alerts) != 0 {
 		t.Errorf("err %v, %d alerts; want the build error and nothing sent", err, len(f.topic.alerts))

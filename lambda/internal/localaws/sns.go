@@ -118,6 +118,13 @@ func (s *SNS) FailPublishesAfter(n int) {
 	s.failAfter = len(s.published) + n
 }
 
+// HealPublishes ends an outage FailPublishesAfter started: every later Publish is accepted.
+func (s *SNS) HealPublishes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAfter = -1
+}
+
 // Published returns the Publish requests the server accepted, in order.
 func (s *SNS) Published() []Publish {
 	s.mu.Lock()
