@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -56,7 +57,8 @@ type detectorProps struct {
 	Role    awsiam.Role
 	Archive *logArchive
 	Topic   awssns.ITopic
-	Key     awskms.IKey // the operations key: topic, failure queue, log group
+	Key     awskms.IKey        // the operations key: topic, failure queue, log group
+	State   awsdynamodb.ITable // threshold counts and sent alerts
 }
 
 func newDetector(scope constructs.Construct, p detectorProps) *detector {
@@ -98,6 +100,7 @@ func newDetector(scope constructs.Construct, p detectorProps) *detector {
 			"ALERT_TOPIC_ARN":  p.Topic.TopicArn(),
 			"EVENTS_PER_ALERT": jsii.String(strconv.Itoa(cfg.EventsPerAlert)),
 			"LOG_LEVEL":        jsii.String(cfg.LogLevel),
+			"STATE_TABLE_NAME": p.State.TableName(),
 		},
 		RetryAttempts: jsii.Number(retryAttempts),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(maxEventAgeHour)),
@@ -124,6 +127,12 @@ func newDetectorPolicy(scope constructs.Construct, p detectorProps, queue awssqs
 	logObjects := p.Archive.Bucket.ArnForObjects(jsii.String(p.Archive.logObjectsPattern()))
 	statements := []awsiam.PolicyStatement{
 		statement("ReadCloudTrailLogFiles", []string{"s3:GetObject"}, logObjects),
+		// Without it S3 answers a GetObject of a deleted file with AccessDenied instead of
+		// NoSuchKey, and the missing-log-file alert never fires. It is not narrowed with an
+		// s3:prefix condition: a GetObject request carries no s3:prefix for such a condition to
+		// match, so the narrowed grant would not change that answer.
+		statement("TellMissingLogFiles", []string{"s3:ListBucket"}, p.Archive.Bucket.BucketArn()),
+		statement("KeepDetectionState", stateActions, p.State.TableArn()),
 		statement("PublishAlerts", []string{"sns:Publish"}, p.Topic.TopicArn()),
 		statement("SendFailedEvents", []string{"sqs:SendMessage"}, queue.QueueArn()),
 		// SNS and SQS encrypt with the operations key on the publisher's behalf.

@@ -31,7 +31,8 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	} else {
 		archive = newLogArchive(stack, cfg, role)
 	}
-	det := newDetector(stack, detectorProps{Config: cfg, Role: role, Archive: archive, Topic: topic, Key: key})
+	state := newStateTable(stack)
+	det := newDetector(stack, detectorProps{Config: cfg, Role: role, Archive: archive, Topic: topic, Key: key, State: state})
 	newAlarms(stack, cfg, det, topic)
 	if cfg.CloudWatchCompat {
 		addCloudWatchCompat(stack, archive, topic, key)
@@ -41,6 +42,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	output(stack, "LogBucketName", archive.Bucket.BucketName(), "bucket holding the CloudTrail log files")
 	output(stack, "FailureQueueUrl", det.FailureQueue.QueueUrl(), "log files the detector gave up on, for trailwatch replay")
 	output(stack, "DetectorFunctionName", det.Function.FunctionName(), "the detector Lambda function")
+	output(stack, "StateTableName", state.TableName(), "threshold counts and sent alerts of the detector")
 	if archive.Trail != nil {
 		output(stack, "TrailArn", jsii.String(archive.TrailARN), "the multi-Region trail")
 	}

@@ -262,6 +262,7 @@ func TestDetectorFunction(t *testing.T) {
 		"Role":                         getAtt(s.logicalID(t, "AWS::IAM::Role", "DetectorRole"), "Arn"),
 		"Environment": map[string]any{"Variables": map[string]any{
 			"ALERT_TOPIC_ARN": ref(topic), "EVENTS_PER_ALERT": "20", "LOG_LEVEL": "info",
+			"STATE_TABLE_NAME": ref(s.logicalID(t, "AWS::DynamoDB::Table", "StateTable")),
 		}},
 		"LoggingConfig": map[string]any{"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": ref(logGroup)},
 	})
@@ -308,6 +309,7 @@ func TestDetectorPermissions(t *testing.T) {
 	bucket := s.logicalID(t, "AWS::S3::Bucket", "TrailBucket")
 	want := map[string]string{
 		"ReadCloudTrailLogFiles s3:GetObject":   jsonText(map[string]any{"Fn::Join": []any{"", []any{getAtt(bucket, "Arn"), "/AWSLogs/*/CloudTrail/*"}}}),
+		"TellMissingLogFiles s3:ListBucket":     jsonText(getAtt(bucket, "Arn")),
 		"DecryptCloudTrailLogFiles kms:Decrypt": jsonText(getAtt(s.logicalID(t, "AWS::KMS::Key", "TrailKey"), "Arn")),
 	}
 	checkDetectorPermissions(t, s, want)
@@ -322,6 +324,8 @@ func checkDetectorPermissions(t *testing.T, s *synthesized, extra map[string]str
 		"SendFailedEvents sqs:SendMessage":                             jsonText(getAtt(s.logicalID(t, "AWS::SQS::Queue", "FailureQueue"), "Arn")),
 		"EncryptAlertsAndFailedEvents kms:Decrypt,kms:GenerateDataKey": opsKey,
 		"WriteOwnLogs logs:CreateLogStream,logs:PutLogEvents":          jsonText(getAtt(s.logicalID(t, "AWS::Logs::LogGroup", "DetectorLogGroup"), "Arn")),
+		"KeepDetectionState dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem": jsonText(
+			getAtt(s.logicalID(t, "AWS::DynamoDB::Table", "StateTable"), "Arn")),
 	}
 	for k, v := range extra {
 		want[k] = v
@@ -448,6 +452,9 @@ func TestExistingBucket(t *testing.T) {
 	checkDetectorPermissions(t, s, map[string]string{
 		"ReadCloudTrailLogFiles s3:GetObject":   objects,
 		"DecryptCloudTrailLogFiles kms:Decrypt": jsonText(existingContext[KeyExistingTrailKMSKeyARN]),
+		"TellMissingLogFiles s3:ListBucket": jsonText(map[string]any{"Fn::Join": []any{"", []any{
+			"arn:", ref("AWS::Partition"), ":s3:::org-trail-logs",
+		}}}),
 	})
 	s.hasProps(t, "the existing bucket's notifications are merged, not replaced", "Custom::S3BucketNotifications", map[string]any{
 		"BucketName": "org-trail-logs",
@@ -494,7 +501,12 @@ func TestExistingBucket_eventBridge(t *testing.T) {
 	objects := jsonText(map[string]any{"Fn::Join": []any{"", []any{
 		"arn:", ref("AWS::Partition"), ":s3:::org-trail-logs/AWSLogs/*/CloudTrail/*",
 	}}})
-	checkDetectorPermissions(t, s, map[string]string{"ReadCloudTrailLogFiles s3:GetObject": objects})
+	checkDetectorPermissions(t, s, map[string]string{
+		"ReadCloudTrailLogFiles s3:GetObject": objects,
+		"TellMissingLogFiles s3:ListBucket": jsonText(map[string]any{"Fn::Join": []any{"", []any{
+			"arn:", ref("AWS::Partition"), ":s3:::org-trail-logs",
+		}}}),
+	})
 }
 
 // TestNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every
