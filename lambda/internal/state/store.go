@@ -12,8 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// API is the part of the DynamoDB API the store uses; *dynamodb.Client implements it. These are
-// also the only actions the function's IAM policy grants on the table.
+// API is the part of the DynamoDB API the store uses; *dynamodb.Client implements it. In IAM
+// terms it needs dynamodb:GetItem, PutItem, UpdateItem and Query on the table: a
+// TransactWriteItems is authorized by the PutItem and UpdateItem of the items it writes.
 type API interface {
 	TransactWriteItems(ctx context.Context, params *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
