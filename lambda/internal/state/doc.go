@@ -32,6 +32,10 @@
 // contribution and skips the ADD), and an ADD guarded by a set of contributing objects on the
 // window item makes every write cost as much as that ever-growing item.
 //
+// A contribution stores the file's first events, those an alert lists, only while the window's
+// alert is unsent: an eventually consistent read of sentAt comes first, and since sentAt is never
+// removed, a stale read can only make it store events it did not need.
+//
 // # Alerts
 //
 // An alert is claimed before it is published, with one conditional UpdateItem:

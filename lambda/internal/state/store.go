@@ -87,6 +87,17 @@ func (s *Store) Add(ctx context.Context, c Contribution) (WindowState, error) {
 	}
 	w := c.Window
 	pk := w.pk()
+	if len(c.Events) > 0 {
+		// Events only serve the alert: once it is sent they are not worth their write capacity.
+		// sentAt is never removed, so even a stale read that shows it is right.
+		sent, err := s.sent(ctx, pk)
+		if err != nil {
+			return WindowState{}, fmt.Errorf("state: read %s: %w", WindowAlert(w), err)
+		}
+		if sent {
+			c.Events = nil
+		}
+	}
 	expires := strconv.FormatInt(w.End.Add(s.retention()).Unix(), 10)
 	contribution := map[string]types.AttributeValue{
 		"pk":        str(pk),
@@ -142,6 +153,20 @@ func (s *Store) Add(ctx context.Context, c Contribution) (WindowState, error) {
 		return WindowState{}, fmt.Errorf("state: read %s: %w", WindowAlert(w), err)
 	}
 	return WindowState{Count: intAttr(out.Item, "count"), Sent: out.Item["sentAt"] != nil, Repeated: repeated}, nil
+}
+
+// sent reports, from an eventually consistent read, whether the window's alert has been sent.
+func (s *Store) sent(ctx context.Context, pk string) (bool, error) {
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.Table),
+		Key:                      key(pk, windowSK),
+		ProjectionExpression:     aws.String("#sentAt"),
+		ExpressionAttributeNames: map[string]string{"#sentAt": "sentAt"},
+	})
+	if err != nil {
+		return false, err
+	}
+	return out.Item["sentAt"] != nil, nil
 }
 
 // transact runs in, again while concurrent writes to the same items cancel it. It reports

@@ -229,6 +229,28 @@ func TestClaim_window(t *testing.T) {
 	}
 }
 
+func TestAdd_noEventsStoredOnceSent(t *testing.T) {
+	s, _, clock := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Add(ctx, Contribution{Window: window, Object: object(1), Count: 1, Events: events("first", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Claim(ctx, WindowAlert(window), 1, clock.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Confirm(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Add(ctx, Contribution{Window: window, Object: object(2), Count: 2, Events: events("later", t0, t0)})
+	if err != nil || st.Count != 3 {
+		t.Fatalf("later contribution: %+v %v, want it counted", st, err)
+	}
+	if got, err := s.Events(ctx, window, 10); err != nil || len(got) != 1 {
+		t.Errorf("%d events stored (%v), want only the one from before the alert", len(got), err)
+	}
+}
+
 func TestClaim_waitsForTheHolder(t *testing.T) {
 	s, _, clock := newStore(t)
 	ctx := context.Background()
