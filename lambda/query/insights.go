@@ -76,39 +76,10 @@ func (t *insightsTranslator) note(n string) {
 	}
 }
 
+// node translates the and/or structure of a pattern, each condition with
+// the Logs Insights operators.
 func (t *insightsTranslator) node(n filterpattern.Node) (string, error) {
-	switch n := n.(type) {
-	case *filterpattern.Or:
-		return t.join(n.Terms, " or ", true)
-	case *filterpattern.And:
-		return t.join(n.Terms, " and ", false)
-	case *filterpattern.Paren:
-		x, err := t.node(n.X)
-		if err != nil {
-			return "", err
-		}
-		return parenthesize(x), nil
-	case *filterpattern.Condition:
-		return t.condition(n)
-	}
-	return "", fmt.Errorf("query: unexpected node %T", n)
-}
-
-// join joins the translated terms; in a disjunction, conjunctions are
-// parenthesized rather than left to the engine's precedence.
-func (t *insightsTranslator) join(terms []filterpattern.Node, sep string, or bool) (string, error) {
-	parts := make([]string, len(terms))
-	for i, term := range terms {
-		s, err := t.node(term)
-		if err != nil {
-			return "", err
-		}
-		if _, and := term.(*filterpattern.And); and && or {
-			s = "(" + s + ")"
-		}
-		parts[i] = s
-	}
-	return strings.Join(parts, sep), nil
+	return boolTree(n, " and ", " or ", t.condition)
 }
 
 // field returns the Logs Insights name of the field a selector reads.

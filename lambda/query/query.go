@@ -124,6 +124,42 @@ func memberKeys(s *filterpattern.Selector) (keys []string, ok bool) {
 	return keys, true
 }
 
+// boolTree translates the &&, || and parentheses of a pattern with the
+// engine's and/or keywords, leaving each condition to cond. In a disjunction,
+// conjunctions are parenthesized rather than left to the engine's precedence.
+func boolTree(n filterpattern.Node, and, or string, cond func(*filterpattern.Condition) (string, error)) (string, error) {
+	switch n := n.(type) {
+	case *filterpattern.Or:
+		return joinTerms(n.Terms, or, true, and, or, cond)
+	case *filterpattern.And:
+		return joinTerms(n.Terms, and, false, and, or, cond)
+	case *filterpattern.Paren:
+		x, err := boolTree(n.X, and, or, cond)
+		if err != nil {
+			return "", err
+		}
+		return parenthesize(x), nil
+	case *filterpattern.Condition:
+		return cond(n)
+	}
+	return "", fmt.Errorf("query: unexpected node %T", n)
+}
+
+func joinTerms(terms []filterpattern.Node, sep string, inOr bool, and, or string, cond func(*filterpattern.Condition) (string, error)) (string, error) {
+	parts := make([]string, len(terms))
+	for i, term := range terms {
+		s, err := boolTree(term, and, or, cond)
+		if err != nil {
+			return "", err
+		}
+		if _, isAnd := term.(*filterpattern.And); isAnd && inOr {
+			s = "(" + s + ")"
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, sep), nil
+}
+
 // parenthesize wraps s in parentheses unless one pair already encloses all
 // of it. Parentheses inside quotes ('...', "...", `...`, /.../) do not
 // count.

@@ -81,39 +81,9 @@ func (t *sqlTranslator) where() (string, error) {
 	return t.node(t.p.Root())
 }
 
+// node translates the and/or structure of a pattern, each condition in SQL.
 func (t *sqlTranslator) node(n filterpattern.Node) (string, error) {
-	switch n := n.(type) {
-	case *filterpattern.Or:
-		return t.join(n.Terms, " OR ", true)
-	case *filterpattern.And:
-		return t.join(n.Terms, " AND ", false)
-	case *filterpattern.Paren:
-		x, err := t.node(n.X)
-		if err != nil {
-			return "", err
-		}
-		return parenthesize(x), nil
-	case *filterpattern.Condition:
-		return t.condition(n)
-	}
-	return "", fmt.Errorf("query: unexpected node %T", n)
-}
-
-// join joins the translated terms; in a disjunction, conjunctions are
-// parenthesized rather than left to operator precedence.
-func (t *sqlTranslator) join(terms []filterpattern.Node, sep string, or bool) (string, error) {
-	parts := make([]string, len(terms))
-	for i, term := range terms {
-		s, err := t.node(term)
-		if err != nil {
-			return "", err
-		}
-		if _, and := term.(*filterpattern.And); and && or {
-			s = "(" + s + ")"
-		}
-		parts[i] = s
-	}
-	return strings.Join(parts, sep), nil
+	return boolTree(n, " AND ", " OR ", t.condition)
 }
 
 // condition resolves the selector against the table and tests the value it
