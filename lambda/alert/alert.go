@@ -62,6 +62,9 @@ type Alert struct {
 	// sets it from the rule's pattern (package explain); empty for
 	// operational alerts.
 	MatchedBecause []string `json:"matchedBecause,omitempty"`
+	// Threshold says which threshold the alert crossed, for rules with one
+	// (see WithThreshold); nil for alerts sent per log file.
+	Threshold *Threshold `json:"threshold,omitempty"`
 }
 
 // New builds the alert for rule matched matchCount times in obj; raws are the
@@ -204,6 +207,10 @@ func (a *Alert) clean() *Alert {
 		for _, r := range a.MatchedBecause[:min(len(a.MatchedBecause), maxReasons)] {
 			c.MatchedBecause = append(c.MatchedBecause, cleanLine(r, maxReason))
 		}
+	}
+	if a.Threshold != nil {
+		th := a.Threshold.clean()
+		c.Threshold = &th
 	}
 	c.Events = make([]Event, len(a.Events))
 	for i, e := range a.Events {

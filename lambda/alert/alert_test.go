@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNew_accountAndRegion(t *testing.T) {
@@ -212,6 +213,17 @@ func TestSubject(t *testing.T) {
 			"[CRITICAL] cis-3.3 Root? used ? ?nusual Bcc: x - 1 eu-west-1"},
 		{"no severity, account or region", Alert{Rule: Rule{ID: "x", Title: "T"}},
 			"[ALERT] x T"},
+		{"threshold window", Alert{Rule: cis36, Account: "123456789012", Region: "us-east-1", MatchCount: 3, Threshold: &Threshold{Window: 5 * time.Minute, Observed: 3}},
+			"[MEDIUM] cis-3.6 Console authentication failures - 123456789012 us-east-1 (3 events in 5m)"},
+		{"threshold of one", Alert{Rule: cis33, Account: "123456789012", Region: "us-east-1", MatchCount: 1, Threshold: &Threshold{Window: time.Hour, Observed: 1}},
+			"[HIGH] cis-3.3 Root account used - 123456789012 us-east-1 (1 event in 1h)"},
+		{"window left out rather than cut a title that fits without it",
+			Alert{Rule: Rule{ID: "cis-3.12", Title: "Changes to network gateways and routes", Severity: "low"}, Account: "123456789012", Region: "ap-southeast-2", MatchCount: 3,
+				Threshold: &Threshold{Window: 90 * time.Minute, Observed: 3}},
+			"[LOW] cis-3.12 Changes to network gateways and routes - 123456789012 ap-southeast-2 (3 events)"},
+		{"window kept when the title is cut anyway", Alert{Rule: Rule{ID: "cis-3.12", Title: long, Severity: "low"}, Account: "123456789012", Region: "ap-southeast-2", MatchCount: 12,
+			Threshold: &Threshold{Window: 5 * time.Minute, Observed: 12}},
+			"[LOW] cis-3.12 Changes to network gateways,... - 123456789012 ap-southeast-2 (12 events in 5m)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -107,6 +108,12 @@ var (
 		Description: "A security group rule was added or removed. Check that no rule opens administrative ports (22, 3389) to 0.0.0.0/0 or ::/0.",
 		File:        "cis-3.10-security-group-changes.yaml",
 	}
+	cis36 = Rule{
+		ID: "cis-3.6", Title: "Console authentication failures", Severity: "medium",
+		Controls:    map[string][]string{"cis-1.2.0": {"3.6"}, "securityhub": {"CloudWatch.6"}},
+		Description: "Console sign-ins failed. Several from one address in a short time suggest someone guessing passwords. Check the address and the user names tried.",
+		File:        "cis-3.6-console-authentication-failures.yaml",
+	}
 	cis34 = Rule{
 		ID: "cis-3.4", Title: "IAM policy changed", Severity: "medium",
 		Controls:    map[string][]string{"cis-1.2.0": {"3.4"}, "securityhub": {"CloudWatch.4"}},
@@ -144,6 +151,30 @@ func stormRecords(t *testing.T, n int) [][]byte {
 			"eventName":         c.name,
 			"errorCode":         c.code,
 			"requestParameters": json.RawMessage(c.params),
+		})
+	}
+	return raws
+}
+
+// signinFailures returns failed console sign-ins from ip, one at each
+// time, with event ids ending in their position.
+func signinFailures(t *testing.T, ip string, times ...string) [][]byte {
+	base := readRecords(t, "root-console-login.json")[0]
+	raws := make([][]byte, len(times))
+	for i, at := range times {
+		raws[i] = edit(t, base, map[string]any{
+			"userIdentity": map[string]any{
+				"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE0001", "arn": "arn:aws:iam::123456789012:user/alice",
+				"accountId": "123456789012", "userName": "alice",
+			},
+			"eventTime":        at,
+			"eventID":          fmt.Sprintf("3f1c2a7e-5b9d-4e60-9a1b-2c3d4e5f60%02d", i),
+			"sourceIPAddress":  ip,
+			"errorMessage":     "Failed authentication",
+			"responseElements": map[string]any{"ConsoleLogin": "Failure"},
+			"additionalEventData": map[string]any{
+				"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No",
+			},
 		})
 	}
 	return raws
@@ -210,6 +241,32 @@ func TestGolden(t *testing.T) {
 				Bucket: "trail-bucket-cn",
 				Key:    "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/cn-north-1/2024/11/03/444455556666_CloudTrail_cn-north-1_20241103T2210Z_QwErTyUiOpAsDfGh.json.gz",
 			}, 1, readRecords(t, "iam-policy-china.json"))
+		}},
+		{"threshold-signin-failures", func() *Alert {
+			a := New(cis36, Object{
+				Bucket: "org-cloudtrail-logs-123456789012",
+				Key:    "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/123456789012_CloudTrail_us-east-1_20261124T1025Z_Zq8Wm3Kd9Ls2Np4R.json.gz",
+			}, 3, signinFailures(t, "203.0.113.9", "2026-11-24T10:15:30Z", "2026-11-24T10:16:10Z", "2026-11-24T10:17:20Z"))
+			a.MatchedBecause = []string{`eventName = "ConsoleLogin"`, `errorMessage = "Failed authentication"`}
+			return a.WithThreshold(Threshold{
+				Count: 3, Window: 5 * time.Minute,
+				WindowStart: time.Date(2026, 11, 24, 10, 15, 0, 0, time.UTC), WindowEnd: time.Date(2026, 11, 24, 10, 20, 0, 0, time.UTC),
+				GroupBy: []string{"sourceIPAddress"}, Group: []string{"203.0.113.9"}, Observed: 3,
+			})
+		}},
+		{"threshold-storm", func() *Alert {
+			// The window held 14 refusals when the alert went out; it lists the first 5.
+			a := New(cis31, Object{
+				Bucket: "org-cloudtrail-logs-123456789012",
+				Key:    "AWSLogs/123456789012/CloudTrail/us-east-1/2024/10/21/123456789012_CloudTrail_us-east-1_20241021T0315Z_a1B2c3D4e5F6g7H8.json.gz",
+			}, 14, storm)
+			return a.WithThreshold(Threshold{
+				Count: 10, Window: time.Hour,
+				WindowStart: time.Date(2024, 10, 21, 3, 0, 0, 0, time.UTC), WindowEnd: time.Date(2024, 10, 21, 4, 0, 0, 0, time.UTC),
+				GroupBy:  []string{"userIdentity.arn", "awsRegion"},
+				Group:    []string{"arn:aws:sts::123456789012:assumed-role/web-app-instance-role/i-0123456789abcdef0", "us-east-1"},
+				Observed: 14,
+			})
 		}},
 		{"operational-unreadable", func() *Alert {
 			return Operational(UnreadableLogFile, "CloudTrail log file could not be read", "high", rootLogFile,

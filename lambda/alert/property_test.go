@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -57,6 +58,16 @@ func TestProperties(t *testing.T) {
 			a = Operational(randomText(r), randomText(r), randomText(r), obj, randomText(r)).WithRecordsRead(r.IntN(100))
 		} else {
 			a = New(rule, obj, r.IntN(100000), raws)
+		}
+		if r.IntN(3) == 0 {
+			start := time.Unix(r.Int64N(4e9), 0)
+			window := time.Duration(1+r.IntN(1440)) * time.Minute
+			th := Threshold{Count: r.IntN(50), Window: window, WindowStart: start, WindowEnd: start.Add(window), Observed: a.MatchCount}
+			for n := r.IntN(4); n > 0; n-- {
+				th.GroupBy = append(th.GroupBy, randomText(r))
+				th.Group = append(th.Group, randomText(r))
+			}
+			a.WithThreshold(th)
 		}
 
 		subject := a.Subject()

@@ -9,9 +9,13 @@ import (
 // shorter than 100 characters.
 const MaxSubject = 99
 
+// minTitle is the fewest characters of a title worth keeping in a subject.
+const minTitle = 12
+
 // Subject returns the e-mail subject: printable ASCII, one line, at most
 // MaxSubject characters, for example
-// "[HIGH] cis-3.3 Root account used - 123456789012 us-east-1 (3 events)".
+// "[HIGH] cis-3.3 Root account used - 123456789012 us-east-1 (3 events)",
+// or "(3 events in 5m)" for an alert that crossed a threshold.
 // When it would be longer the title is shortened at a word boundary first,
 // so the severity, the rule id, the account and the region stay readable.
 func (a *Alert) Subject() string {
@@ -25,24 +29,41 @@ func (a *Alert) Subject() string {
 	}
 	title := subjectText(a.Rule.Title)
 
-	var tail string
-	if where := strings.TrimSpace(subjectText(a.Account) + " " + subjectText(a.Region)); where != "" {
-		tail = " - " + where
+	var where string
+	if w := strings.TrimSpace(subjectText(a.Account) + " " + subjectText(a.Region)); w != "" {
+		where = " - " + w
 	}
+	tail := where
 	if a.MatchCount > 1 {
 		tail += " (" + strconv.Itoa(a.MatchCount) + " events)"
 	}
+	// A threshold alert names its window, "(3 events in 5m)", unless that
+	// alone would cut a title that fits without it.
+	if th := a.Threshold; th != nil && th.Observed > 0 {
+		n := th.Observed
+		windowed := where + " (" + strconv.Itoa(n) + " " + plural(n, "event", "events") + " in " + subjectText(windowText(th.Window)) + ")"
+		withWindow, without := titleRoom(head, windowed), titleRoom(head, tail)
+		if withWindow >= len(title) || without < len(title) && withWindow >= minTitle {
+			tail = windowed
+		}
+	}
 
-	room := MaxSubject - len(head) - len(tail) - 1 // 1 for the space before the title
+	room := titleRoom(head, tail)
 	switch {
 	case title == "":
 		return shorten(head+tail, MaxSubject)
 	case len(title) <= room:
 		return head + " " + title + tail
-	case room >= 12:
+	case room >= minTitle:
 		return head + " " + shorten(title, room) + tail
 	}
 	return shorten(head+" "+title+tail, MaxSubject)
+}
+
+// titleRoom is the room a subject made of head, a title and tail leaves for
+// the title.
+func titleRoom(head, tail string) int {
+	return MaxSubject - len(head) - len(tail) - 1 // 1 for the space before the title
 }
 
 // subjectText reduces s to printable ASCII on one line: other characters

@@ -51,6 +51,9 @@ func (a *Alert) writeHeadline(b *strings.Builder) {
 		n := max(a.MatchCount, len(a.Events))
 		fmt.Fprintf(b, "%d matching %s in %s.\n", n, plural(n, "event", "events"), where)
 	}
+	if a.Threshold != nil {
+		b.WriteString(a.Threshold.sentence() + "\n")
+	}
 	if f := a.Object.String(); f != "" {
 		fmt.Fprintf(b, "Log file: %s\n", f)
 	}
@@ -124,9 +127,13 @@ func writeEvent(b *strings.Builder, e *Event) {
 }
 
 // hiddenNote says how many events the message leaves out and, when the file
-// name is safe to paste into a shell, how to list them all.
+// name is safe to paste into a shell, how to list them all. A threshold
+// window's matches can span log files, so scanning this one would not.
 func (a *Alert) hiddenNote(hidden int) string {
 	note := fmt.Sprintf("%d more matching %s not shown.", hidden, plural(hidden, "event is", "events are"))
+	if a.Threshold != nil {
+		return note + " The window's matches can come from several log files."
+	}
 	if a.Object.Key == "" || !shellSafe(a.Object.Key) || !shellSafe(a.Object.Bucket) {
 		return note
 	}
