@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,6 +202,27 @@ func TestState_thresholdAcrossFiles(t *testing.T) {
 	}
 	if !strings.Contains(alerts[0].email, "3 matching events") {
 		t.Errorf("e-mail does not give the count:\n%s", alerts[0].email)
+	}
+	// The alert says which threshold it crossed: the rule's count, the window and the group.
+	var th struct {
+		Threshold map[string]any `json:"threshold"`
+	}
+	if err := json.Unmarshal([]byte(alerts[0].delivery.Message), &th); err != nil {
+		t.Fatal(err)
+	}
+	wantThreshold := map[string]any{
+		"count": 3.0, "window": "5m", "windowStart": "2026-11-24T10:15:00Z", "windowEnd": "2026-11-24T10:20:00Z",
+		"groupBy": []any{"sourceIPAddress"}, "group": map[string]any{"sourceIPAddress": ip}, "observed": 3.0,
+	}
+	if !reflect.DeepEqual(th.Threshold, wantThreshold) {
+		t.Errorf("threshold %v, want %v", th.Threshold, wantThreshold)
+	}
+	line := "\nThreshold: 3 matches from sourceIPAddress=" + ip + " in the 5-minute window 2026-11-24 10:15–10:20 UTC (threshold 3).\n"
+	if !strings.Contains(alerts[0].email, line) {
+		t.Errorf("e-mail lacks %q:\n%s", line, alerts[0].email)
+	}
+	if s := alerts[0].publish.Subject; !strings.HasSuffix(s, " (3 events in 5m)") {
+		t.Errorf("subject %q does not name the window", s)
 	}
 	if n := st.windowCount(t, "cis-3.6", "10:15", ip); n != 3 {
 		t.Errorf("window count %d, want 3", n)
@@ -455,8 +477,12 @@ func TestState_withoutTable(t *testing.T) {
 	if sum := st.invokeOK(t, s3Event(objectRef{logKey, n2}, objectRef{logKey2, n3})); sum.Alerts != 1 {
 		t.Fatalf("summary %+v, want the second file's own alert only", sum)
 	}
-	if d := st.collect(t)[0].doc; d.MatchCount != 3 || eventIDs(d) != "b-0 b-1 b-2" {
+	got := st.collect(t)[0]
+	if d := got.doc; d.MatchCount != 3 || eventIDs(d) != "b-0 b-1 b-2" {
 		t.Errorf("alert count %d events %q, want the second file's three", d.MatchCount, eventIDs(d))
+	}
+	if line := "\nThreshold: 3 matches from sourceIPAddress=" + ip + " in the 5-minute window 2026-11-24 10:15–10:20 UTC (threshold 3).\n"; !strings.Contains(got.email, line) {
+		t.Errorf("e-mail lacks %q:\n%s", line, got.email)
 	}
 	warn := st.fn.Logs("STATE_TABLE_NAME is not set: thresholds count within one log file only, and a log file delivered twice is alerted twice")
 	if len(warn) != 1 || warn[0]["level"] != "WARN" {

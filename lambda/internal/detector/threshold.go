@@ -72,6 +72,16 @@ func (t *tally) window() state.Window {
 	}
 }
 
+// crossed is what the alert of the tally's window says about the threshold it reached, with
+// observed matches in the window when it is sent.
+func (t *tally) crossed(observed int) alert.Threshold {
+	th := t.rule.Threshold
+	return alert.Threshold{
+		Count: th.Count, Window: th.Window, WindowStart: t.slot.Start, WindowEnd: t.slot.End,
+		GroupBy: th.GroupBy, Group: t.slot.Group, Observed: observed,
+	}
+}
+
 // thresholdAlerts counts the file's threshold matches and publishes the alert of every window
 // they complete. Without a state table a window is the file's own share of it; with one, every
 // file's share is counted and the alert lists the window's earliest events, whichever file
@@ -87,7 +97,7 @@ func (h *Handler) thresholdAlerts(ctx context.Context, inv *invocation, rep *obj
 			if t.count < need {
 				continue
 			}
-			a := alert.New(alertRule(t.rule), obj, t.count, raws(t.events))
+			a := alert.New(alertRule(t.rule), obj, t.count, raws(t.events)).WithThreshold(t.crossed(t.count))
 			a.MatchedBecause = explain.Why(t.rule.Pattern, raws(t.events))
 			if _, err := h.publish(ctx, inv, rep, a); err != nil {
 				return err
@@ -122,7 +132,7 @@ func (h *Handler) thresholdAlerts(ctx context.Context, inv *invocation, rep *obj
 			if err != nil {
 				return nil, err
 			}
-			a := alert.New(alertRule(t.rule), obj, st.Count, raws(events))
+			a := alert.New(alertRule(t.rule), obj, st.Count, raws(events)).WithThreshold(t.crossed(st.Count))
 			a.MatchedBecause = explain.Why(t.rule.Pattern, raws(events))
 			return a, nil
 		})

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/trailwatch/trailwatch/lambda/alert"
 	"github.com/trailwatch/trailwatch/lambda/detect"
@@ -95,6 +97,7 @@ func TestThreshold_withinOneFileWithoutState(t *testing.T) {
 			t.Errorf("event from %s in the alert for 192.0.2.1", e.SourceIPAddress)
 		}
 	}
+	checkThreshold(t, a, "192.0.2.1", 4)
 
 	// Without state the next file starts again: two more failures alert nothing.
 	f.put(t, logKeyAt("1010"), signinFailure(7, "192.0.2.2", "03:00"))
@@ -127,6 +130,7 @@ func TestThreshold_acrossFilesWithState(t *testing.T) {
 	if a.MatchedBecause == nil {
 		t.Error("threshold alert does not say why it matched")
 	}
+	checkThreshold(t, a, "192.0.2.1", 4)
 
 	sum, err := f.handle(t, logKeyAt("1015"))
 	if err != nil || len(f.topic.alerts) != 1 || sum.Duplicates != 0 {
@@ -135,6 +139,36 @@ func TestThreshold_acrossFilesWithState(t *testing.T) {
 	sum, err = f.handle(t, logKeyAt("1010"))
 	if err != nil || len(f.topic.alerts) != 1 || sum.Duplicates != 1 {
 		t.Errorf("the completing file again: err %v, %d alerts, summary %+v; want a duplicate", err, len(f.topic.alerts), sum)
+	}
+}
+
+// checkThreshold checks that a says it crossed the sign-in rule's threshold of 3 in the
+// 10:00-10:05 window for ip, which held observed matches when it was sent.
+func checkThreshold(t *testing.T, a *alert.Alert, ip string, observed int) {
+	t.Helper()
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	want := alert.Threshold{
+		Count: 3, Window: 5 * time.Minute, WindowStart: start, WindowEnd: start.Add(5 * time.Minute),
+		GroupBy: []string{"sourceIPAddress"}, Group: []string{ip}, Observed: observed,
+	}
+	if a.Threshold == nil || !reflect.DeepEqual(*a.Threshold, want) {
+		t.Errorf("alert threshold %+v, want %+v", a.Threshold, want)
+	}
+	line := fmt.Sprintf("Threshold: %d matches from sourceIPAddress=%s in the 5-minute window 2026-11-24 10:00–10:05 UTC (threshold 3).", observed, ip)
+	if !strings.Contains(a.Text(), "\n"+line+"\n") {
+		t.Errorf("e-mail lacks %q:\n%s", line, a.Text())
+	}
+}
+
+// Alerts of rules without a threshold say nothing about one.
+func TestThreshold_notOnFileAlerts(t *testing.T) {
+	f, _ := newThresholdFixture(t, false)
+	f.put(t, logKey, stopLogging)
+	if _, err := f.handle(t, logKey); err != nil || len(f.topic.alerts) != 1 {
+		t.Fatalf("err %v, %d alerts; want 1", err, len(f.topic.alerts))
+	}
+	if th := f.topic.alerts[0].Threshold; th != nil {
+		t.Errorf("per-file alert carries a threshold: %+v", th)
 	}
 }
 
