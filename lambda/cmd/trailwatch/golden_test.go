@@ -5,6 +5,10 @@ import (
 	"testing"
 )
 
+// thresholdData holds two log files whose failed sign-ins reach the threshold
+// of explainData's local-signin-failures rule only together.
+const thresholdData = pkgDir + "/testdata/threshold"
+
 // TestGolden pins the full output of the commands over the repository's
 // sample data; go test -update rewrites the files after a deliberate change.
 func TestGolden(t *testing.T) {
@@ -27,6 +31,10 @@ func TestGolden(t *testing.T) {
 		{"scan-truncated.golden", []string{"scan", truncated, jsonLines}, ""},
 		{"scan-truncated-json.golden", []string{"scan", "--format", "json", truncated, jsonLines}, ""},
 		{"scan-stdin.golden", []string{"scan", "-"}, string(events)},
+		// carol's third failed sign-in in 09:00-09:05 is in the second file: one threshold
+		// alert, which names the threshold, the window and the user; dave's one failure and
+		// carol's failure at 09:05:00 (the next window) alert nothing.
+		{"scan-threshold.golden", []string{"scan", "--rules", explainData + "/rules", thresholdData + "/1.jsonl", thresholdData + "/2.jsonl"}, ""},
 		{"test-embedded.golden", []string{"test"}, ""},
 		// Several broken files: every problem, file:line:col, the good rules still tested.
 		{"test-broken.golden", []string{"test", "--rules", broken}, ""},

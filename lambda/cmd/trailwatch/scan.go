@@ -307,7 +307,18 @@ func (s *scanner) printResult(obj alert.Object, res *detect.Result, crossed []*d
 		if ta.Rule.Mode == detect.ModeShadow {
 			continue
 		}
-		s.printAlert(s.newAlert(ta.Rule, obj, ta.Count, ta.Events))
+		s.printAlert(s.newAlert(ta.Rule, obj, ta.Count, ta.Events).WithThreshold(thresholdCrossed(ta)))
+	}
+}
+
+// thresholdCrossed is what the alert of a threshold window says about the threshold
+// it reached. The counter alerts with the match that reaches the threshold,
+// so the window holds exactly that many.
+func thresholdCrossed(ta *detect.ThresholdAlert) alert.Threshold {
+	th := ta.Rule.Threshold
+	return alert.Threshold{
+		Count: th.Count, Window: th.Window, WindowStart: ta.Start, WindowEnd: ta.End,
+		GroupBy: th.GroupBy, Group: ta.Group, Observed: ta.Count,
 	}
 }
 

@@ -233,6 +233,13 @@ tests:
 	if !strings.Contains(r.stdout, "Log file: "+second) || strings.Contains(r.stdout, "Log file: "+first) {
 		t.Errorf("threshold alert not attributed to the file that completed the window:\n%s", r.stdout)
 	}
+	const crossed = "\nThreshold: 2 matches from userIdentity.userName=carol in the 5-minute window 2026-11-28 09:00–09:05 UTC (threshold 2).\n"
+	if !strings.Contains(r.stdout, crossed) {
+		t.Errorf("threshold alert does not say which threshold it crossed (%q):\n%s", crossed, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "Subject: [HIGH] local-signin-failures Repeated console sign-in failures - 111122223333 us-east-1 (2 events)\n") {
+		t.Errorf("subject of the threshold alert is not the whole title and the count:\n%s", r.stdout)
+	}
 	if strings.Contains(r.stdout, "local-root-shadow") {
 		t.Errorf("shadow rule printed a text alert:\n%s", r.stdout)
 	}
