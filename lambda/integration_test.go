@@ -6,8 +6,6 @@ package main
 // 127.0.0.1 (see internal/localaws).
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/trailwatch/trailwatch/lambda/internal/detector"
 	"github.com/trailwatch/trailwatch/lambda/internal/localaws"
+	"github.com/trailwatch/trailwatch/lambda/internal/testtrail"
 )
 
 const (
@@ -184,35 +183,11 @@ func fixtureRecords(t testing.TB) []json.RawMessage {
 	return f.Records
 }
 
-// trailFile renders records as CloudTrail writes them, compact {"Records":[...]}.
-func trailFile(t testing.TB, records []json.RawMessage) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	buf.WriteString(`{"Records":[`)
-	for i, r := range records {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := json.Compact(&buf, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	buf.WriteString("]}")
-	return buf.Bytes()
-}
-
-func gzipBytes(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+// trailFile and gzipBytes build delivered CloudTrail files.
+var (
+	trailFile = testtrail.File
+	gzipBytes = testtrail.Gzip
+)
 
 // accessDenied returns n distinct AccessDenied records (rule cis-3.1 only).
 func accessDenied(t testing.TB, n int) []json.RawMessage {

@@ -1,8 +1,6 @@
 package detector
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/trailwatch/trailwatch/lambda/internal/testtrail"
 )
 
 // awsConfigForTest is a configuration that makes clients and never reaches AWS.
@@ -62,32 +62,8 @@ func fixtureRecords(t testing.TB) []json.RawMessage {
 	return f.Records
 }
 
-// trailFile renders records as CloudTrail writes them, compact {"Records":[...]}.
-func trailFile(t testing.TB, records []json.RawMessage) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	buf.WriteString(`{"Records":[`)
-	for i, r := range records {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := json.Compact(&buf, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	buf.WriteString("]}")
-	return buf.Bytes()
-}
-
-func gzipBytes(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+// trailFile and gzipBytes build delivered CloudTrail files.
+var (
+	trailFile = testtrail.File
+	gzipBytes = testtrail.Gzip
+)
