@@ -30,7 +30,10 @@
 // the captured values; an "=" with an exact literal is a bit test. Once a
 // Doc has warmed up, neither Reset nor Eval allocates. ResetPrefix reads the
 // object at the start of a longer buffer and returns where it ends, for
-// readers that split a stream of records.
+// readers that split a stream of records. With many patterns,
+// Doc.Candidates names the few worth evaluating for a record: most patterns
+// require one value to be one of a set of literals, and one lookup per
+// selector rules out all those that the record's value fails.
 //
 // Parse keeps a syntax tree with byte offsets (Pattern.Root, Walk, *Or,
 // *And, *Paren, *Condition), for explaining a pattern or translating it to

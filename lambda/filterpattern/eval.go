@@ -138,10 +138,7 @@ func (p *Pattern) Eval(d *Doc) bool {
 		i = 0 // the next record, evaluated in the same order
 	}
 	if pats[i] != p {
-		var ok bool
-		if i, ok = d.prog.index[p]; !ok {
-			panic("filterpattern: Eval of a pattern that is not part of the Doc's Program: " + p.src)
-		}
+		i = d.indexOf(p, i)
 	}
 	d.hint = i + 1
 	n := &d.prog.evals[i]
@@ -153,6 +150,22 @@ func (p *Pattern) Eval(d *Doc) bool {
 		return n.set.has(id)
 	}
 	return d.eval(n)
+}
+
+// indexOf returns the index of p among the Program's patterns. Callers
+// that skip patterns still go forward, so the search starts at the hint.
+func (d *Doc) indexOf(p *Pattern, hint int) int {
+	pats := d.prog.patterns
+	for j := hint; j < len(pats) && j < hint+8; j++ {
+		if pats[j] == p {
+			return j
+		}
+	}
+	i, ok := d.prog.index[p]
+	if !ok {
+		panic("filterpattern: Eval of a pattern that is not part of the Doc's Program: " + p.src)
+	}
+	return i
 }
 
 // evalAt evaluates the Program's i-th pattern.

@@ -119,6 +119,8 @@ func FuzzDocReset(f *testing.F) {
 		if perr == nil {
 			checkTruncation(t, doc, data[:n])
 		}
+		doc.Reset(data)
+		checkCandidates(t, doc, pats)
 		if err == nil {
 			if perr != nil {
 				t.Fatalf("Reset accepted what ResetPrefix rejected: %v", perr)

@@ -18,6 +18,7 @@ type Program struct {
 	root     *state
 	paths    []string    // the selector path captured in each slot
 	literals []nameTable // per slot: the exact literals compared with it; a literal's id is its index
+	pre      prefilter
 }
 
 // state is a state of the automaton that Doc.Reset follows through a
@@ -178,6 +179,7 @@ func Compile(patterns ...*Pattern) *Program {
 		}
 		prog.literals[slot] = newNameTable(names)
 	}
+	prog.buildPrefilter()
 	return prog
 }
 
