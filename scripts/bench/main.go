@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"compress/gzip"
 	"encoding/json"
 	"flag"
@@ -22,6 +23,10 @@ import (
 	"github.com/trailwatch/trailwatch/lambda/cloudtrail"
 	"github.com/trailwatch/trailwatch/lambda/detect"
 )
+
+// readBuffer is the read buffer the decompressors get, the same size the
+// cloudtrail reader uses, so that the floor and the scan read the file alike.
+const readBuffer = 64 << 10
 
 // measurement is what one child reports to the parent.
 type measurement struct {
@@ -117,14 +122,14 @@ func runMode(mode, file string) (measurement, error) {
 		defer f.Close()
 		switch mode {
 		case "gunzip-klauspost":
-			zr, err := kgzip.NewReader(f)
+			zr, err := kgzip.NewReader(bufio.NewReaderSize(f, readBuffer))
 			if err != nil {
 				return err
 			}
 			m.Bytes, err = io.Copy(io.Discard, zr)
 			return err
 		case "gunzip-stdlib":
-			zr, err := gzip.NewReader(f)
+			zr, err := gzip.NewReader(bufio.NewReaderSize(f, readBuffer))
 			if err != nil {
 				return err
 			}
