@@ -235,9 +235,12 @@ func (w *replayWorld) send(t *testing.T, bodies ...string) {
 func (w *replayWorld) drain(t *testing.T, queue string, del bool) []string {
 	t.Helper()
 	var bodies []string
+	// SNS fans out to SQS asynchronously: the first receive long-polls for
+	// longer so that a loaded machine does not read an empty queue too early.
+	wait := int32(5)
 	for {
 		out, err := w.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30,
+			QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: wait, VisibilityTimeout: 30,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -245,6 +248,7 @@ func (w *replayWorld) drain(t *testing.T, queue string, del bool) []string {
 		if len(out.Messages) == 0 {
 			return bodies
 		}
+		wait = 1
 		for _, m := range out.Messages {
 			bodies = append(bodies, aws.ToString(m.Body))
 			if del {
