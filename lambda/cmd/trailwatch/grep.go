@@ -96,17 +96,19 @@ func (g *grepper) grepFile(in input) {
 	r := cloudtrail.NewReader(rc)
 	malformed := 0
 	for {
-		rec, err := r.Next()
+		// One pass per record: the pattern's scanner finds where it ends.
+		rec, err := r.NextFunc(g.doc.ResetPrefix)
+		var bad *cloudtrail.MalformedError
+		if errors.As(err, &bad) {
+			malformed++
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				g.errorf("%s", readError(in, err, r.Records()))
 				g.failed++
 			}
 			break
-		}
-		if g.doc.Reset(rec) != nil {
-			malformed++
-			continue
 		}
 		if !g.pattern.Eval(g.doc) {
 			continue
