@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/trailwatch/trailwatch/lambda/internal/jsonbytes"
 )
 
 // MaxRecordSize is the largest single record the Reader accepts. CloudTrail
@@ -503,10 +505,10 @@ func (rd *Reader) recordsWrapper() (bool, error) {
 func (rd *Reader) scanValue() ([]byte, error) {
 	s := &rd.scan
 	s.reset()
-	switch c := rd.buf[rd.r]; class[c] {
-	case cPlain:
+	switch c := rd.buf[rd.r]; jsonbytes.Class[c] {
+	case jsonbytes.Plain:
 		return rd.scanLiteral()
-	case cClose, cBad:
+	case jsonbytes.Close, jsonbytes.Bad:
 		return nil, rd.syntax(0, "expected a value %s, found %s", rd.state.where(), quoteByte(c))
 	}
 	for {
@@ -632,7 +634,7 @@ func (rd *Reader) scanLiteral() ([]byte, error) {
 	for {
 		for ; i < rd.w; i++ {
 			c := rd.buf[i]
-			if class[c] != cPlain || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ':' {
+			if jsonbytes.Class[c] != jsonbytes.Plain || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ':' {
 				if i == rd.r {
 					return nil, rd.syntax(0, "expected a value %s, found %s", rd.state.where(), quoteByte(c))
 				}

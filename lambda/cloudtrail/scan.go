@@ -3,26 +3,9 @@ package cloudtrail
 import (
 	"bytes"
 	"fmt"
-)
 
-// Byte classes outside JSON strings.
-const (
-	cBad   uint8 = iota // no JSON text has this byte outside a string
-	cPlain              // whitespace, ':', ',' and the characters of numbers and true/false/null
-	cQuote
-	cOpen
-	cClose
+	"github.com/trailwatch/trailwatch/lambda/internal/jsonbytes"
 )
-
-var class = func() (t [256]uint8) {
-	for _, c := range []byte(" \t\r\n:,0123456789+-.eEtrufalsn") {
-		t[c] = cPlain
-	}
-	t['"'] = cQuote
-	t['{'], t['['] = cOpen, cOpen
-	t['}'], t[']'] = cClose, cClose
-	return t
-}()
 
 // scanState finds the end of one JSON string, object or array. It can be
 // resumed when the value continues past the bytes seen so far, as long as
@@ -67,19 +50,19 @@ func (s *scanState) run(b []byte) (int, error) {
 		}
 		for i < len(b) {
 			c := b[i]
-			switch class[c] {
-			case cPlain:
+			switch jsonbytes.Class[c] {
+			case jsonbytes.Plain:
 				i++
 				continue
-			case cQuote:
+			case jsonbytes.Quote:
 				inStr = true
-			case cOpen:
+			case jsonbytes.Open:
 				if len(stack) == maxDepth {
 					s.pos = i
 					return 0, fmt.Errorf("%w: nesting deeper than %d", ErrSyntax, maxDepth)
 				}
 				stack = append(stack, c)
-			case cClose:
+			case jsonbytes.Close:
 				n := len(stack) - 1
 				if n < 0 || stack[n]+2 != c { // '{'+2 == '}', '['+2 == ']'
 					s.pos, s.stack = i, stack
@@ -215,7 +198,7 @@ func valueEnd(b []byte, i int) int {
 		}
 		return -1
 	}
-	for i < len(b) && class[b[i]] == cPlain && b[i] != ',' && b[i] != ':' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
+	for i < len(b) && jsonbytes.Class[b[i]] == jsonbytes.Plain && b[i] != ',' && b[i] != ':' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
 		i++
 	}
 	return i

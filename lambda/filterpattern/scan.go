@@ -9,6 +9,8 @@ import (
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/trailwatch/trailwatch/lambda/internal/jsonbytes"
 )
 
 // Doc holds what one record yields for a Program's selectors: for every
@@ -495,25 +497,6 @@ func (d *Doc) skip(i int) int {
 	}
 }
 
-// Byte classes outside strings in a skipped container.
-const (
-	skipBad   uint8 = iota // cannot occur outside a string
-	skipPlain              // whitespace, ':', ',' and the characters of numbers and true/false/null
-	skipQuote
-	skipOpen
-	skipClose
-)
-
-var skipClass = func() (t [256]uint8) {
-	for _, c := range []byte(" \t\r\n:,0123456789+-.eEtrufalsn") {
-		t[c] = skipPlain
-	}
-	t['"'] = skipQuote
-	t['{'], t['['] = skipOpen, skipOpen
-	t['}'], t[']'] = skipClose, skipClose
-	return t
-}()
-
 // maxDepth is encoding/json's nesting limit.
 const maxDepth = 10000
 
@@ -526,11 +509,11 @@ func (d *Doc) skipContainer(i int) int {
 	i++
 	for i < len(b) {
 		c := b[i]
-		switch skipClass[c] {
-		case skipPlain:
+		switch jsonbytes.Class[c] {
+		case jsonbytes.Plain:
 			i++
 			continue
-		case skipQuote:
+		case jsonbytes.Quote:
 			if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 && b[i+j] != '\\' {
 				i += j + 2 // the common case: no backslash before the quote
 				// A key and its string value, or a value and the next key,
@@ -547,13 +530,13 @@ func (d *Doc) skipContainer(i int) int {
 			}
 			i = end + 1
 			continue
-		case skipOpen:
+		case jsonbytes.Open:
 			if len(stack) == maxDepth {
 				d.stack = stack
 				return d.fail(i, "nesting too deep")
 			}
 			stack = append(stack, c)
-		case skipClose: // the opener is two below the closer
+		case jsonbytes.Close: // the opener is two below the closer
 			if stack[len(stack)-1] != c-2 {
 				d.stack = stack
 				return d.fail(i, fmt.Sprintf("unexpected %q", c))
