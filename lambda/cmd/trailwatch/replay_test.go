@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -130,6 +131,9 @@ type replayWorld struct {
 	missedKey string
 }
 
+// replayWorlds numbers the worlds started in this test binary.
+var replayWorlds atomic.Int64
+
 func startReplayWorld(t *testing.T) *replayWorld {
 	t.Helper()
 	url := startFauxqs(t)
@@ -141,7 +145,9 @@ func startReplayWorld(t *testing.T) *replayWorld {
 		bucket: "trail-logs-111122223333",
 	}
 	snsClient := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(url) })
-	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())
+	// One fauxqs serves the whole package run: fresh names keep repeated runs
+	// (go test -count=N) from seeing each other's queues and subscriptions.
+	name := fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()), replayWorlds.Add(1))
 	createQueue := func(name string) string {
 		out, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
 		if err != nil {
