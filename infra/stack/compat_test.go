@@ -289,7 +289,7 @@ func synthIgnoringSuppressions(t *testing.T, ctx map[string]any) assertions.Anno
 	for k, v := range ctx {
 		full[k] = v
 	}
-	full[KeyLambdaAssetDir] = lambdaAsset(t).Dir
+	full[KeyLambdaAssetDir] = lambdaAsset(t)
 	cfg, err := ParseConfig(contextOf(full))
 	if err != nil {
 		t.Fatal(err)

@@ -532,9 +532,6 @@ func TestNag(t *testing.T) {
 // arm64 executable named bootstrap.
 func TestAsset(t *testing.T) {
 	s := synthDefault(t)
-	if a := lambdaAsset(t); !a.Real {
-		t.Skipf("no detector build to check: %s", a.Why)
-	}
 	fn := s.resources("AWS::Lambda::Function")[s.logicalID(t, "AWS::Lambda::Function", "Detector")]
 	key, _ := fn["Properties"].(map[string]any)["Code"].(map[string]any)["S3Key"].(string)
 	hash, ok := strings.CutSuffix(key, ".zip")

@@ -56,56 +56,36 @@ func mkdirTemp(t testing.TB, pattern string) string {
 	return dir
 }
 
-// testAsset is the Lambda asset directory the synthesized stacks use.
-type testAsset struct {
-	Dir  string
-	Real bool   // Dir holds the detector built for linux/arm64 from ./lambda
-	Why  string // why it does not, when Real is false
-}
-
 var (
 	assetOnce sync.Once
-	asset     testAsset
+	assetDir  string
+	assetErr  error
 )
 
-// lambdaAsset builds ./lambda exactly as `make build` does, once. Until the
-// package is a buildable main package the stacks get a placeholder file, and
-// the test of the asset itself is skipped.
-func lambdaAsset(t testing.TB) testAsset {
+// lambdaAsset builds ./lambda exactly as `make build` does, once, and
+// returns the directory holding the bootstrap the synthesized stacks use.
+func lambdaAsset(t testing.TB) string {
+	t.Helper()
 	assetOnce.Do(func() {
-		dir := mkdirTemp(t, "trailwatch-asset-")
-		asset = testAsset{Dir: dir, Real: true}
-		pkg := "github.com/trailwatch/trailwatch/lambda"
-		name, err := exec.Command("go", "list", "-f", "{{.Name}}", pkg).Output()
-		switch {
-		case err != nil:
-			asset.Real, asset.Why = false, fmt.Sprintf("go list %s: %v", pkg, err)
-		case strings.TrimSpace(string(name)) != "main":
-			asset.Real, asset.Why = false, pkg+" is not a main package yet"
-		default:
-			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
-				"-o", filepath.Join(dir, BootstrapName), pkg)
-			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				asset.Real, asset.Why = false, fmt.Sprintf("go build %s: %v\n%s", pkg, err, out)
-			}
-		}
-		if !asset.Real {
-			if err := os.WriteFile(filepath.Join(dir, BootstrapName), []byte("placeholder"), 0o755); err != nil {
-				t.Fatal(err)
-			}
+		assetDir = mkdirTemp(t, "trailwatch-asset-")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
+			"-o", filepath.Join(assetDir, BootstrapName), "github.com/trailwatch/trailwatch/lambda")
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			assetErr = fmt.Errorf("build the detector: %v\n%s", err, out)
 		}
 	})
-	return asset
+	if assetErr != nil {
+		t.Fatal(assetErr)
+	}
+	return assetDir
 }
 
 // synth returns the stack synthesized from cdk.json's context overlaid with
 // ctx, with the cdk-nag packs applied.
 func synth(t *testing.T, name string, ctx map[string]any) *synthesized {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not on PATH; the CDK (jsii) needs it")
-	}
+	requireNode(t)
 	synthMu.Lock()
 	defer synthMu.Unlock()
 	if s, ok := synthCache[name]; ok {
@@ -115,7 +95,7 @@ func synth(t *testing.T, name string, ctx map[string]any) *synthesized {
 	for k, v := range ctx {
 		full[k] = v
 	}
-	full[KeyLambdaAssetDir] = lambdaAsset(t).Dir
+	full[KeyLambdaAssetDir] = lambdaAsset(t)
 	cfg, err := ParseConfig(contextOf(full))
 	if err != nil {
 		t.Fatalf("ParseConfig(%s): %v", name, err)
@@ -234,3 +214,15 @@ func arrayWith(items ...any) assertions.Matcher {
 func objectLike(m map[string]any) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
 func absent() assertions.Matcher                     { return assertions.Match_Absent() }
 func anyValue() assertions.Matcher                   { return assertions.Match_AnyValue() }
+
+// requireNode skips a test that needs the CDK's Node.js runtime where there
+// is none, except in CI, where a missing node is a broken setup.
+func requireNode(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is not on PATH; the CDK (jsii) needs it")
+		}
+		t.Skip("node is not on PATH; the CDK (jsii) needs it")
+	}
+}
