@@ -9,15 +9,17 @@ import (
 // Matcher evaluates records against a rule set. It holds the scratch space
 // of one record, so each goroutine needs its own.
 type Matcher struct {
-	rules []*Rule
-	doc   *filterpattern.Doc
-	now   func() time.Time
+	rules      []*Rule
+	patternBit []int
+	doc        *filterpattern.Doc
+	now        func() time.Time
+	candidates []uint64
 }
 
 // NewMatcher returns a matcher that decides whether exclusions have expired
 // by the wall clock; see [Matcher.SetNow].
 func (rs *RuleSet) NewMatcher() *Matcher {
-	return &Matcher{rules: rs.rules, doc: rs.prog.NewDoc(), now: time.Now}
+	return &Matcher{rules: rs.rules, patternBit: rs.patternBit, doc: rs.prog.NewDoc(), now: time.Now}
 }
 
 // SetNow sets the clock used to decide whether an exclusion has expired; nil
@@ -38,12 +40,28 @@ func (m *Matcher) Match(record []byte) ([]*Rule, error) {
 		return nil, err
 	}
 	var out []*Rule
-	for i, r := range m.rules {
-		if matched, by := m.check(i); matched && by == nil {
-			out = append(out, r)
+	m.eachMatch(func(i int, by *Exclusion) {
+		if by == nil {
+			out = append(out, m.rules[i])
+		}
+	})
+	return out, nil
+}
+
+// eachMatch calls fn, in rule order, for every rule whose pattern holds for
+// the record last loaded into the Doc, with the active exclusion that
+// suppresses it, if any. Most records match no rule: Doc.Candidates rules
+// out most rules with a few lookups, before any of them is evaluated.
+func (m *Matcher) eachMatch(fn func(i int, excludedBy *Exclusion)) {
+	m.candidates = m.doc.Candidates(m.candidates)
+	for i := range m.rules {
+		if j := m.patternBit[i]; m.candidates[j>>6]&(1<<(j&63)) == 0 {
+			continue // the rule's pattern cannot match
+		}
+		if matched, by := m.check(i); matched {
+			fn(i, by)
 		}
 	}
-	return out, nil
 }
 
 // check evaluates rule i against the record last loaded into the Doc and, if

@@ -87,6 +87,9 @@ type Test struct {
 type RuleSet struct {
 	rules []*Rule
 	prog  *filterpattern.Program
+	// patternBit is, per rule, the index of its pattern among prog's
+	// patterns: its bit in Doc.Candidates.
+	patternBit []int
 }
 
 // Rules returns the rules in id order, numbers compared as numbers, so that
@@ -114,7 +117,18 @@ func newRuleSet(rules []*Rule) *RuleSet {
 			pats = append(pats, r.Exclude[i].Pattern)
 		}
 	}
-	return &RuleSet{rules: rules, prog: filterpattern.Compile(pats...)}
+	prog := filterpattern.Compile(pats...)
+	index := map[*filterpattern.Pattern]int{}
+	for j, p := range prog.Patterns() {
+		if _, dup := index[p]; !dup {
+			index[p] = j
+		}
+	}
+	bits := make([]int, len(rules))
+	for i, r := range rules {
+		bits[i] = index[r.Pattern]
+	}
+	return &RuleSet{rules: rules, prog: prog, patternBit: bits}
 }
 
 // compareIDs orders ids naturally: runs of digits compare as numbers, the

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/trailwatch/trailwatch/lambda/cloudtrail"
-	"github.com/trailwatch/trailwatch/lambda/filterpattern"
 )
 
 // DefaultMaxEvents is how many matching records Scan keeps per rule unless
@@ -72,23 +71,6 @@ func (rs *RuleSet) Scan(r *cloudtrail.Reader, opts ScanOptions) (*Result, error)
 	// The reader finds each record's end by parsing it into the Doc, so
 	// every byte is read once.
 	parse := m.doc.ResetPrefix
-	// Most records match no rule: Doc.Candidates rules out most rules with
-	// a few lookups per record, before any of them is evaluated.
-	index := map[*filterpattern.Pattern]int{}
-	for j, p := range rs.prog.Patterns() {
-		if _, dup := index[p]; !dup {
-			index[p] = j
-		}
-	}
-	bit := make([]int, len(rs.rules)) // each rule's pattern among the program's, or -1
-	for i, rule := range rs.rules {
-		if j, ok := index[rule.Pattern]; ok {
-			bit[i] = j
-		} else {
-			bit[i] = -1
-		}
-	}
-	var candidates []uint64
 	for {
 		rec, err := r.NextFunc(parse)
 		if err != nil {
@@ -104,22 +86,14 @@ func (rs *RuleSet) Scan(r *cloudtrail.Reader, opts ScanOptions) (*Result, error)
 			return finish(), err
 		}
 		res.Records++
-		candidates = m.doc.Candidates(candidates)
-		for i := range rs.rules {
-			if j := bit[i]; j >= 0 && candidates[j>>6]&(1<<(j&63)) == 0 {
-				continue // the rule's pattern cannot match
-			}
-			matched, by := m.check(i)
-			if !matched {
-				continue
-			}
+		m.eachMatch(func(i int, by *Exclusion) {
 			rule := rs.rules[i]
 			if by != nil {
 				if res.Excluded == nil {
 					res.Excluded = map[string]int{}
 				}
 				res.Excluded[rule.ID]++
-				continue
+				return
 			}
 			rr := perRule[i]
 			if rr == nil {
@@ -133,6 +107,6 @@ func (rs *RuleSet) Scan(r *cloudtrail.Reader, opts ScanOptions) (*Result, error)
 			if opts.OnMatch != nil {
 				opts.OnMatch(rule, rec)
 			}
-		}
+		})
 	}
 }
