@@ -2,17 +2,14 @@ package query
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trailwatch/trailwatch/lambda/detect"
 	"github.com/trailwatch/trailwatch/lambda/filterpattern"
+	"github.com/trailwatch/trailwatch/lambda/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // constructs exercises every construct of the pattern language, and the
 // places of the CloudTrail table, once each.
@@ -158,23 +155,8 @@ func render(q string, err error) string {
 	return "error: " + err.Error() + "\n"
 }
 
+// checkGolden compares got with testdata/name, or rewrites the file under -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(got))
 }

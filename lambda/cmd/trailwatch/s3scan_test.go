@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trailwatch/trailwatch/lambda/cloudtrail"
+	"github.com/trailwatch/trailwatch/lambda/internal/golden"
 	"github.com/trailwatch/trailwatch/lambda/internal/localaws"
 )
 
@@ -182,7 +183,7 @@ func TestScanArchive_sameAsLocal(t *testing.T) {
 						t.Fatal("no output")
 					}
 					if got := a.local(remote.stdout); got != local.stdout {
-						t.Errorf("archive scan differs from the local scan:\n%s", lineDiff(local.stdout, got))
+						t.Errorf("archive scan differs from the local scan:\n%s", golden.Diff(local.stdout, got))
 					}
 					if table(remote.stderr) != table(local.stderr) || table(remote.stderr) == "" {
 						t.Errorf("tables differ:\n%s\nlocal:\n%s", remote.stderr, local.stderr)
