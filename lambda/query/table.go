@@ -25,7 +25,7 @@ var (
 
 // ParseLocation reads s3://BUCKET[/PREFIX] as the bucket and key prefix a
 // trail delivers to. The URI may go on to AWSLogs/ and, for an
-// organization trail, AWSLogs/o-XXXXXXXXXX/.
+// organization trail, AWSLogs/o-<organization id>/.
 func ParseLocation(uri string) (Location, error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
 	if !ok {
